@@ -1,0 +1,5 @@
+// The base layer's shared conventions: coded errors, assertions, structured logs, durable files.
+export { TfgridError, isTfgridError, assert, type ErrorDetails } from './errors.ts';
+export { createLogger, parseLogLevel, LogLevels, type Logger, type LogLevel, type LogFields, type LoggerOptions } from './log.ts';
+export { tfgridHome } from './home.ts';
+export { writeFileAtomic, fsyncDir, type WriteFileAtomicOptions } from './files.ts';

@@ -1,0 +1,44 @@
+// How commands answer: a human rendering by default, one JSON document with --json.
+// Results go to stdout; progress, warnings and errors to stderr, so pipes carry only data.
+import { TfgridError } from '../base/index.ts';
+import { ExitCode, isUsageCode } from './errors.ts';
+
+export interface Output {
+  readonly json: boolean;
+  /** Prints a command's result: `human(result)` lines, or the JSON of `result`. */
+  result<T>(result: T, human: (result: T) => string): void;
+  /** A note for people (stderr); silent in JSON mode. */
+  note(text: string): void;
+}
+
+export function createOutput(json: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
+  return {
+    json,
+    result(result, human) {
+      stdout.write(json ? JSON.stringify(result, bigintReplacer) + '\n' : ensureNewline(human(result)));
+    },
+    note(text) {
+      if (!json) stderr.write(ensureNewline(text));
+    },
+  };
+}
+
+/** Prints an error as the contract says and returns the exit code. */
+export function reportError(error: unknown, json: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
+  if (error instanceof TfgridError) {
+    stderr.write(json ? JSON.stringify({ error: error.toJSON() }) + '\n' : `error: ${error.message}\n`);
+    return isUsageCode(error.code) ? ExitCode.usage : ExitCode.failure;
+  }
+  // Not an operating error: a bug. Show the stack so it can be reported.
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  stderr.write(json ? JSON.stringify({ error: { code: 'INTERNAL', message: text } }) + '\n' : `internal error (a bug in tfgrid): ${text}\n`);
+  return ExitCode.failure;
+}
+
+function ensureNewline(text: string): string {
+  return text.endsWith('\n') ? text : text + '\n';
+}
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}

@@ -1,0 +1,26 @@
+// The `tfgrid` command: every component is a subcommand.
+import { Command } from 'commander';
+import { addGlobalOptions, loadConfigHook } from './command.ts';
+import { identityCommand } from './identity.ts';
+import { devnetCommand } from './devnet.ts';
+
+export const version = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('tfgrid')
+    .description('tfgrid: a peer-to-peer, autonomous cloud (the ThreeFold Grid in TypeScript)')
+    .version(version);
+  addGlobalOptions(program);
+  program.hook('preAction', loadConfigHook);
+  program.addCommand(identityCommand());
+  program.addCommand(devnetCommand());
+  forEachCommand(program, (c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  program.addHelpText('after', '\nExit codes: 0 ok, 1 the operation failed (or a signature is invalid), 2 bad usage or input.\nDocs: src/cli/README.md');
+  return program;
+}
+
+// Commander copies settings only to subcommands made with `.command()`; ours are built apart.
+function forEachCommand(command: Command, fn: (command: Command) => void): void {
+  fn(command);
+  for (const sub of command.commands) forEachCommand(sub, fn);
+}
