@@ -82,3 +82,30 @@ test('objects with a null prototype are plain', () => {
   const value = Object.assign(Object.create(null) as object, { b: 1, a: 2 });
   assert.equal(canonicalJson(value), '{"a":2,"b":1}');
 });
+
+test('random documents: canonical text parses back to the same value and matches JSON.stringify of the key-sorted value', () => {
+  const seed = Number(process.env['SEED'] ?? Date.now() % 1e9);
+  let state = seed;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const randomString = () => Array.from({ length: Math.floor(random() * 6) }, () => String.fromCharCode(Math.floor(random() * 0x2000))).join('');
+  const randomValue = (depth: number): unknown => {
+    const kind = Math.floor(random() * (depth > 3 ? 4 : 6));
+    if (kind === 0) return randomString();
+    if (kind === 1) return (random() - 0.5) * 10 ** Math.floor(random() * 40 - 20);
+    if (kind === 2) return random() < 0.5;
+    if (kind === 3) return null;
+    if (kind === 4) return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [randomString(), randomValue(depth + 1)]));
+  };
+  const sortKeys = (value: unknown): unknown =>
+    Array.isArray(value) ? value.map(sortKeys)
+      : value !== null && typeof value === 'object' ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]))
+      : value;
+  for (let i = 0; i < 500; i++) {
+    const value = randomValue(0);
+    const text = canonicalJson(value);
+    assert.deepEqual(JSON.parse(text), value, `SEED=${seed}`);
+    // Integer-like keys reorder in JS objects, so only compare texts when there are none.
+    if (!/"\d+":/.test(text)) assert.equal(text, JSON.stringify(sortKeys(value)), `SEED=${seed}`);
+  }
+});

@@ -9,15 +9,15 @@ import { CryptoError } from './errors.ts';
 const depthMax = 64;
 
 export function canonicalJson(value: unknown): string {
-  return encode(value, 0, '$');
+  const path: Array<string | number> = []; // kept as a stack: the path string is built only on failure
+  return encode(value, path);
 }
 
 export function canonicalBytes(value: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(canonicalJson(value), 'utf8'));
 }
 
-function encode(value: unknown, depth: number, path: string): string {
-  if (depth > depthMax) fail(path, `nesting deeper than ${depthMax}`);
+function encode(value: unknown, path: Array<string | number>): string {
   switch (typeof value) {
     case 'string':
       return encodeString(value, path);
@@ -30,24 +30,46 @@ function encode(value: unknown, depth: number, path: string): string {
       return value ? 'true' : 'false';
     case 'object':
       if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map((item, i) => encode(item, depth + 1, `${path}[${i}]`)).join(',')}]`;
+      if (path.length >= depthMax) fail(path, `nesting deeper than ${depthMax}`);
+      if (Array.isArray(value)) return encodeArray(value, path);
       if (!isPlainObject(value)) fail(path, `a ${value.constructor?.name ?? 'non-plain object'} has no canonical JSON form`);
-      return encodeObject(value as Record<string, unknown>, depth, path);
+      return encodeObject(value as Record<string, unknown>, path);
     default:
       return fail(path, `a ${typeof value} has no JSON form`);
   }
 }
 
-function encodeObject(object: Record<string, unknown>, depth: number, path: string): string {
-  const keys = Object.keys(object).filter((key) => object[key] !== undefined);
-  keys.sort(); // default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 asks
-  const members = keys.map((key) => `${encodeString(key, path)}:${encode(object[key], depth + 1, `${path}.${key}`)}`);
-  return `{${members.join(',')}}`;
+function encodeArray(array: readonly unknown[], path: Array<string | number>): string {
+  let out = '[';
+  for (let i = 0; i < array.length; i++) {
+    path.push(i);
+    out += (i === 0 ? '' : ',') + encode(array[i], path);
+    path.pop();
+  }
+  return out + ']';
 }
 
-function encodeString(text: string, path: string): string {
+function encodeObject(object: Record<string, unknown>, path: Array<string | number>): string {
+  const keys = Object.keys(object);
+  keys.sort(); // default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 asks
+  let out = '{';
+  for (const key of keys) {
+    const member = object[key];
+    if (member === undefined) continue;
+    path.push(key);
+    out += (out.length === 1 ? '' : ',') + encodeString(key, path) + ':' + encode(member, path);
+    path.pop();
+  }
+  return out + '}';
+}
+
+// Strings with nothing to escape (most keys and values) skip JSON.stringify, the slow part.
+// eslint-disable-next-line no-control-regex -- JSON escapes exactly these control characters
+const needsEscape = /["\\\u0000-\u001f]/;
+
+function encodeString(text: string, path: Array<string | number>): string {
   if (!text.isWellFormed()) fail(path, 'string holds a lone UTF-16 surrogate');
-  return JSON.stringify(text);
+  return needsEscape.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 function isPlainObject(value: object): boolean {
@@ -55,6 +77,7 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function fail(path: string, why: string): never {
-  throw new TfgridError(CryptoError.NOT_CANONICAL, `${path}: ${why}`);
+function fail(path: ReadonlyArray<string | number>, why: string): never {
+  const where = '$' + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+  throw new TfgridError(CryptoError.NOT_CANONICAL, `${where}: ${why}`);
 }

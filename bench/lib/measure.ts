@@ -1,0 +1,47 @@
+// Benchmark helpers shared by every bench/: timed loops and a plain table printer.
+import { cpus } from 'node:os';
+
+export interface Rate {
+  name: string;
+  opsPerSec: number;
+  bytesPerSec?: number;
+}
+
+/** Runs `fn` repeatedly for about `durationMs` (after a short warm-up) and returns ops/s. */
+export function rate(name: string, fn: () => void, options: { durationMs?: number; bytesPerOp?: number } = {}): Rate {
+  const durationMs = options.durationMs ?? 1000;
+  const warmUntil = performance.now() + Math.min(200, durationMs / 5);
+  while (performance.now() < warmUntil) fn();
+  let ops = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < durationMs) {
+    for (let i = 0; i < 16; i++) fn();
+    ops += 16;
+    now = performance.now();
+  }
+  const opsPerSec = (ops * 1000) / (now - start);
+  return options.bytesPerOp === undefined ? { name, opsPerSec } : { name, opsPerSec, bytesPerSec: opsPerSec * options.bytesPerOp };
+}
+
+export function formatNumber(value: number): string {
+  if (value >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(value >= 10 ? 1 : 2);
+}
+
+export function formatBytesPerSec(value: number): string {
+  return value >= 1024 ** 3 ? `${(value / 1024 ** 3).toFixed(2)} GiB/s` : `${(value / 1024 ** 2).toFixed(0)} MiB/s`;
+}
+
+export function printTable(headers: string[], rows: string[][]): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  console.log(line(headers));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const row of rows) console.log(line(row));
+}
+
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  return `${new Date().toISOString().slice(0, 10)} · node ${process.versions.node} · ${cpus().length} × ${cpu}`;
+}
