@@ -1,0 +1,236 @@
+// The files of one namespace: `<indexDir>/i<N>`, `<dataDir>/d<N>` and `<indexDir>/zdb-namespace`.
+// All I/O is synchronous with explicit positions on kept-open descriptors: the ops are tiny and
+// the libuv threadpool round trip would cost more than the page-cache copy itself.
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { TfgridError } from '../../base/index.ts';
+import { ZdbError } from '../errors.ts';
+import { DATA_HEADER_BYTES, INDEX_HEADER_BYTES, encodeDataHeader, encodeIndexHeader } from './format.ts';
+
+/** Descriptors kept open per namespace for older files (reads, in-place index flag writes). */
+const OPEN_FILES_MAX = 64;
+
+export function indexPath(indexDir: string, fileId: number): string {
+  return join(indexDir, `i${fileId}`);
+}
+
+export function dataPath(dataDir: string, fileId: number): string {
+  return join(dataDir, `d${fileId}`);
+}
+
+export function fileSize(path: string): number {
+  try {
+    return fs.statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw error;
+  }
+}
+
+/** Counts the consecutive files `<prefix>0, <prefix>1, ...` present in `dir`. */
+export function countFiles(dir: string, prefix: 'i' | 'd'): number {
+  let count = 0;
+  while (fileSize(join(dir, `${prefix}${count}`)) >= 0) count++;
+  return count;
+}
+
+export function fsyncDirSync(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function ioError(what: string, cause: unknown): TfgridError {
+  return new TfgridError(ZdbError.IO_FAILED, what, { cause });
+}
+
+/** Byte counters shown by INFO (0-db's index/data disk read/write stats). */
+export interface IoStats {
+  indexReadBytes: number;
+  indexWriteBytes: number;
+  dataReadBytes: number;
+  dataWriteBytes: number;
+}
+
+export function newIoStats(): IoStats {
+  return { indexReadBytes: 0, indexWriteBytes: 0, dataReadBytes: 0, dataWriteBytes: 0 };
+}
+
+/**
+ * The current (appended-to) index and data file of a namespace plus a small cache of
+ * descriptors on older files. Tracks which files were written since the last sync.
+ */
+export class NamespaceFiles {
+  readonly indexDir: string;
+  readonly dataDir: string;
+  currentId = 0;
+  dataSize = 0;
+  indexSize = 0;
+  private dataFd = -1;
+  private indexFd = -1;
+  private readonly dataFds = new Map<number, number>();
+  private readonly indexFds = new Map<number, number>();
+  private readonly dirtyData = new Set<number>();
+  private readonly dirtyIndex = new Set<number>();
+
+  private readonly io: IoStats;
+
+  constructor(indexDir: string, dataDir: string, io: IoStats = newIoStats()) {
+    this.indexDir = indexDir;
+    this.dataDir = dataDir;
+    this.io = io;
+  }
+
+  /** Opens file pair `id` as the current one (creating missing files with their header). */
+  openCurrent(id: number, mode: number): void {
+    this.closeAll();
+    this.currentId = id;
+    this.indexFd = openOrCreate(indexPath(this.indexDir, id), (b) => encodeIndexHeader(b, id, mode));
+    this.dataFd = openOrCreate(dataPath(this.dataDir, id), (b) => encodeDataHeader(b, id));
+    this.indexSize = fs.fstatSync(this.indexFd).size;
+    this.dataSize = fs.fstatSync(this.dataFd).size;
+    this.indexFds.set(id, this.indexFd);
+    this.dataFds.set(id, this.dataFd);
+  }
+
+  /** Closes the current pair (fsynced: older files are never synced again) and opens id+1. */
+  jump(mode: number): void {
+    fs.fdatasyncSync(this.dataFd);
+    fs.fdatasyncSync(this.indexFd);
+    this.dirtyData.delete(this.currentId);
+    this.dirtyIndex.delete(this.currentId);
+    const next = this.currentId + 1;
+    for (const path of [indexPath(this.indexDir, next), dataPath(this.dataDir, next)]) {
+      if (fileSize(path) >= 0) throw new TfgridError(ZdbError.IO_FAILED, `refusing to rotate onto existing ${path}`);
+    }
+    this.openCurrent(next, mode);
+    fsyncDirSync(this.indexDir);
+    fsyncDirSync(this.dataDir);
+  }
+
+  appendData(parts: readonly Uint8Array[], totalBytes: number): number {
+    const offset = this.dataSize;
+    let written: number;
+    try {
+      written = fs.writevSync(this.dataFd, parts, offset);
+    } catch (error) {
+      this.rollbackData(offset);
+      throw ioError('data write failed', error);
+    }
+    if (written !== totalBytes) {
+      this.rollbackData(offset);
+      throw new TfgridError(ZdbError.IO_FAILED, `short data write (${written} of ${totalBytes} bytes)`);
+    }
+    this.dataSize += totalBytes;
+    this.io.dataWriteBytes += totalBytes;
+    this.dirtyData.add(this.currentId);
+    return offset;
+  }
+
+  appendIndex(bytes: Uint8Array): number {
+    const offset = this.indexSize;
+    const written = this.writeIndexAt(this.currentId, bytes, offset);
+    if (written !== bytes.length) {
+      fs.ftruncateSync(this.indexFd, offset);
+      throw new TfgridError(ZdbError.IO_FAILED, `short index write (${written} of ${bytes.length} bytes)`);
+    }
+    this.indexSize += bytes.length;
+    return offset;
+  }
+
+  /** In-place index write (delete flag, seq slot overwrite, header mode byte). */
+  writeIndexAt(fileId: number, bytes: Uint8Array, offset: number): number {
+    try {
+      const written = fs.writeSync(this.indexFdOf(fileId), bytes, 0, bytes.length, offset);
+      this.dirtyIndex.add(fileId);
+      this.io.indexWriteBytes += written;
+      return written;
+    } catch (error) {
+      throw ioError(`index write failed (i${fileId}@${offset})`, error);
+    }
+  }
+
+  readData(fileId: number, target: Buffer, length: number, offset: number): number {
+    const read = fs.readSync(this.dataFdOf(fileId), target, 0, length, offset);
+    this.io.dataReadBytes += read;
+    return read;
+  }
+
+  readIndex(fileId: number, target: Buffer, length: number, offset: number): number {
+    const read = fs.readSync(this.indexFdOf(fileId), target, 0, length, offset);
+    this.io.indexReadBytes += read;
+    return read;
+  }
+
+  indexFileSize(fileId: number): number {
+    if (fileId === this.currentId) return this.indexSize;
+    return fileSize(indexPath(this.indexDir, fileId));
+  }
+
+  get dirty(): boolean {
+    return this.dirtyData.size > 0 || this.dirtyIndex.size > 0;
+  }
+
+  /** fdatasync data files first, then index files: the index never points at unsynced data. */
+  sync(): void {
+    for (const id of this.dirtyData) fs.fdatasyncSync(this.dataFdOf(id));
+    this.dirtyData.clear();
+    for (const id of this.dirtyIndex) fs.fdatasyncSync(this.indexFdOf(id));
+    this.dirtyIndex.clear();
+  }
+
+  closeAll(): void {
+    if (this.dirty && this.dataFd >= 0) this.sync();
+    for (const fd of new Set([...this.dataFds.values(), ...this.indexFds.values()])) fs.closeSync(fd);
+    this.dataFds.clear();
+    this.indexFds.clear();
+    this.dataFd = -1;
+    this.indexFd = -1;
+  }
+
+  private rollbackData(offset: number): void {
+    try {
+      fs.ftruncateSync(this.dataFd, offset);
+    } catch {
+      // the loader truncates a torn tail on the next start anyway
+    }
+  }
+
+  private dataFdOf(fileId: number): number {
+    return this.cached(this.dataFds, this.dirtyData, fileId, () => fs.openSync(dataPath(this.dataDir, fileId), 'r'));
+  }
+
+  private indexFdOf(fileId: number): number {
+    return this.cached(this.indexFds, this.dirtyIndex, fileId, () => fs.openSync(indexPath(this.indexDir, fileId), 'r+'));
+  }
+
+  private cached(fds: Map<number, number>, dirty: Set<number>, fileId: number, open: () => number): number {
+    const known = fds.get(fileId);
+    if (known !== undefined) return known;
+    if (fds.size >= OPEN_FILES_MAX) {
+      for (const [id, fd] of fds) {
+        if (id === this.currentId) continue;
+        if (dirty.has(id)) fs.fdatasyncSync(fd);
+        dirty.delete(id);
+        fs.closeSync(fd);
+        fds.delete(id);
+      }
+    }
+    const fd = open();
+    fds.set(fileId, fd);
+    return fd;
+  }
+}
+
+function openOrCreate(path: string, header: (target: Buffer) => number): number {
+  const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  if (fs.fstatSync(fd).size === 0) {
+    const bytes = Buffer.alloc(Math.max(INDEX_HEADER_BYTES, DATA_HEADER_BYTES));
+    const length = header(bytes);
+    fs.writeSync(fd, bytes, 0, length, 0);
+  }
+  return fd;
+}
