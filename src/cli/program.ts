@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addGlobalOptions, loadConfigHook } from './command.ts';
 import { identityCommand } from './identity.ts';
 import { devnetCommand } from './devnet.ts';
+import { zdbCommand } from './zdb.ts';
 
 export const version = '0.1.0';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   addGlobalOptions(program);
   program.hook('preAction', loadConfigHook);
   program.addCommand(identityCommand());
+  program.addCommand(zdbCommand());
   program.addCommand(devnetCommand());
   forEachCommand(program, (c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   program.addHelpText('after', '\nExit codes: 0 ok, 1 the operation failed (or a signature is invalid), 2 bad usage or input.\nDocs: src/cli/README.md');

@@ -1,0 +1,228 @@
+// The 0-db server shell: sockets, RESP framing, pipelining, reply batching and group commit.
+// It knows nothing of 0-db's commands: it hands each parsed command to an executor (the engine
+// and command layer) and writes back what it answers, in order, per connection.
+//
+// Group commit: with `sync`, replies are not written as commands run. Every connection that
+// produced replies in this turn of the event loop is queued; one setImmediate then makes the
+// executor fdatasync the files written (once, whatever the number of clients), and only then
+// are the replies sent. An acknowledged write is therefore on disk, and concurrent clients
+// share each fsync.
+import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import { unlink, stat } from 'node:fs/promises';
+import type { Logger } from '../../base/index.ts';
+import { RequestParser, RespWriter, RespError } from '../resp.ts';
+import type { Reply } from '../reply.ts';
+
+export interface Peer {
+  unixSocket: boolean;
+  address?: string;
+}
+
+/** Per-connection state of the command layer; it may ask for the connection to close. */
+export interface SessionState {
+  readonly closeRequested: boolean;
+}
+
+/** The seam to the command layer (the engine's `Zdb` satisfies it). */
+export interface CommandExecutor<S extends SessionState> {
+  newSession(peer: Peer): S;
+  /** Never throws for bad input; answers an error reply. */
+  execute(session: S, args: Buffer[]): Reply | Promise<Reply>;
+  /** fdatasync what was written since the last call. */
+  syncDirty(): void;
+  readonly stopRequested: boolean;
+  /** Network byte counters shown by INFO; the shell keeps them. */
+  readonly counters?: { networkRxBytes: number; networkTxBytes: number };
+}
+
+export interface ZdbServerOptions<S extends SessionState> {
+  executor: CommandExecutor<S>;
+  tcp?: { host: string; port: number; dualnet?: boolean };
+  socketPath?: string;
+  /** Reply only after the written data is on disk (group commit). */
+  sync: boolean;
+  log: Logger;
+  /** Argument count and size limits of one command. */
+  argumentsMax?: number;
+  argumentBytesMax?: number;
+  connectionsMax?: number;
+  /** Called once after a STOP command's reply was sent. */
+  onStop?: () => void;
+}
+
+export interface ZdbServer {
+  readonly tcpAddress: AddressInfo | undefined;
+  readonly socketPath: string | undefined;
+  readonly connectionCount: number;
+  /** Stops accepting, closes every connection after its pending replies, resolves when done. */
+  close(): Promise<void>;
+}
+
+export async function startZdbServer<S extends SessionState>(options: ZdbServerOptions<S>): Promise<ZdbServer> {
+  const connections = new Set<Connection<S>>();
+  const flushQueue = new Set<Connection<S>>();
+  let flushScheduled = false;
+  let stopping = false;
+  const servers: Server[] = [];
+
+  const flushAll = (): void => {
+    flushScheduled = false;
+    if (options.sync) options.executor.syncDirty();
+    for (const connection of flushQueue) connection.flush();
+    flushQueue.clear();
+    if (options.executor.stopRequested && !stopping) {
+      stopping = true;
+      options.onStop?.();
+    }
+  };
+  const scheduleFlush = (connection: Connection<S>): void => {
+    if (!options.sync && !options.executor.stopRequested) {
+      connection.flush();
+      return;
+    }
+    flushQueue.add(connection);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushAll);
+    }
+  };
+
+  const accept = (socket: Socket, peer: Peer): void => {
+    if (connections.size >= (options.connectionsMax ?? 10_000)) {
+      socket.end('-Too many connections\r\n');
+      return;
+    }
+    socket.setNoDelay(true);
+    const connection = new Connection(socket, options, peer, scheduleFlush, () => {
+      connections.delete(connection);
+      flushQueue.delete(connection);
+    });
+    connections.add(connection);
+    options.log.debug('client connected', { peer: peer.address ?? 'unix', clients: connections.size });
+  };
+
+  if (options.tcp !== undefined) {
+    const { host, port, dualnet } = options.tcp;
+    const server = createServer((socket) => accept(socket, { unixSocket: false, address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` }));
+    await listen(server, { host, port, ipv6Only: host.includes(':') && dualnet !== true });
+    servers.push(server);
+  }
+  if (options.socketPath !== undefined) {
+    await removeStaleSocket(options.socketPath);
+    const server = createServer((socket) => accept(socket, { unixSocket: true }));
+    await listen(server, { path: options.socketPath });
+    servers.push(server);
+  }
+
+  const tcpAddress = options.tcp === undefined ? undefined : (servers[0]!.address() as AddressInfo);
+  return {
+    tcpAddress,
+    socketPath: options.socketPath,
+    get connectionCount() {
+      return connections.size;
+    },
+    async close() {
+      const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      if (flushScheduled) flushAll();
+      for (const connection of connections) connection.end();
+      await Promise.all(closed);
+    },
+  };
+}
+
+class Connection<S extends SessionState> {
+  private readonly parser: RequestParser;
+  private readonly writer = new RespWriter();
+  private readonly session: S;
+  private readonly socket: Socket;
+  private readonly options: ZdbServerOptions<S>;
+  private readonly scheduleFlush: (connection: Connection<S>) => void;
+  private waiting = false; // an async reply is pending: later commands wait to keep order
+  private closing = false;
+
+  constructor(socket: Socket, options: ZdbServerOptions<S>, peer: Peer, scheduleFlush: (connection: Connection<S>) => void, onClose: () => void) {
+    this.socket = socket;
+    this.options = options;
+    this.scheduleFlush = scheduleFlush;
+    this.parser = new RequestParser({
+      arrayLengthMax: options.argumentsMax ?? 1024,
+      bulkBytesMax: options.argumentBytesMax ?? 8 * 1024 * 1024 + 64 * 1024,
+    });
+    this.session = options.executor.newSession(peer);
+    socket.on('data', (chunk: Buffer) => {
+      if (options.executor.counters !== undefined) options.executor.counters.networkRxBytes += chunk.length;
+      this.parser.feed(chunk);
+      this.run();
+    });
+    socket.on('drain', () => socket.resume());
+    socket.on('error', (error) => options.log.debug('client socket error', { error }));
+    socket.on('close', onClose);
+  }
+
+  /** Runs every complete command received, in order, and queues their replies. */
+  private run(): void {
+    let produced = false;
+    while (!this.waiting && !this.closing) {
+      const frame = this.parser.next();
+      if (frame === null) break;
+      produced = true;
+      if (frame.type === 'error') {
+        this.writer.error(frame.message);
+        this.closing = true; // the byte stream is out of step: Redis closes too
+        break;
+      }
+      const reply = this.options.executor.execute(this.session, frame.args);
+      if (reply instanceof Promise) {
+        this.waiting = true;
+        reply.then(
+          (value) => this.resume(value),
+          (error: unknown) => {
+            this.options.log.error('command failed unexpectedly', { error });
+            this.resume(new RespError('Internal error'));
+          },
+        );
+        break;
+      }
+      this.writer.value(reply);
+      if (this.session.closeRequested) this.closing = true;
+    }
+    if (produced) this.scheduleFlush(this);
+  }
+
+  private resume(reply: Reply): void {
+    this.waiting = false;
+    this.writer.value(reply);
+    this.scheduleFlush(this);
+    this.run();
+  }
+
+  flush(): void {
+    if (this.socket.destroyed) return;
+    const counters = this.options.executor.counters;
+    if (counters !== undefined) counters.networkTxBytes += this.writer.byteLength;
+    if (!this.writer.flushTo(this.socket)) this.socket.pause(); // resumed on 'drain'
+    if (this.closing) this.socket.end();
+  }
+
+  end(): void {
+    this.closing = true;
+    this.flush();
+    this.socket.end();
+  }
+}
+
+function listen(server: Server, options: { host?: string; port?: number; ipv6Only?: boolean; path?: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+// A socket file left by a killed server would make listen() fail with EADDRINUSE.
+async function removeStaleSocket(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isSocket() === true) await unlink(path);
+}
