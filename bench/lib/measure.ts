@@ -45,3 +45,16 @@ export function machineLine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   return `${new Date().toISOString().slice(0, 10)} · node ${process.versions.node} · ${cpus().length} × ${cpu}`;
 }
+
+/** `value` to two decimals, marked ✓ when it reaches `goal` and ✗ when not (no mark without a goal). */
+export function formatRatio(value: number, goal?: number): string {
+  if (!Number.isFinite(value)) return '';
+  const text = value.toFixed(2);
+  return goal === undefined ? text : `${text} ${value >= goal ? '✓' : '✗'}`;
+}
+
+/** A latency pair such as `0.52/1.90`, in milliseconds. */
+export function formatMsPair(first: number, second: number): string {
+  const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
+  return `${ms(first)}/${ms(second)}`;
+}
