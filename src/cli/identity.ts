@@ -25,7 +25,7 @@ function keystorePath(ctx: Context, name: string): string {
 export async function unlockIdentity(ctx: Context, name: string, passphraseFile?: string): Promise<Identity> {
   const path = keystorePath(ctx, name);
   await readKeystorePublic(path); // a missing or damaged file fails before asking for a passphrase
-  return readKeystore(path, await readPassphrase({ passphraseFile }));
+  return readKeystore(path, await readPassphrase({ passphraseFile }), { log: ctx.log });
 }
 
 const nameOption = () => new Option('-n, --name <name>', 'identity name').default('default').env('TFGRID_IDENTITY');
@@ -60,7 +60,7 @@ async function createKeystore(ctx: Context, name: string, id: Identity, options:
   if (exists && options.force !== true) {
     throw new TfgridError(CryptoError.KEYSTORE_EXISTS, `identity "${name}" exists at ${path}; pick another --name, or --force to replace it`);
   }
-  await writeKeystore(path, id, await readPassphrase({ passphraseFile: options.passphraseFile, confirm: true }));
+  await writeKeystore(path, id, await readPassphrase({ passphraseFile: options.passphraseFile, confirm: true }), { log: ctx.log });
   return path;
 }
 
@@ -102,7 +102,7 @@ function showCommand(): Command {
     const keys = await readKeystorePublic(path);
     const secrets: { mnemonic?: string | undefined; seed?: string } = {};
     if (o.mnemonic === true || o.seed === true) {
-      const id = await readKeystore(path, await readPassphrase({ passphraseFile: o.passphraseFile }));
+      const id = await readKeystore(path, await readPassphrase({ passphraseFile: o.passphraseFile }), { log: ctx.log });
       if (o.mnemonic === true) secrets.mnemonic = id.mnemonic ?? '(imported from a seed: no mnemonic)';
       if (o.seed === true) secrets.seed = id.seedHex;
     }

@@ -7,4 +7,4 @@ export { generateMnemonic, normalizeMnemonic, isValidMnemonic, entropyOfMnemonic
 export { verifyEd25519, publicKeyLengthBytes, signatureLengthBytes } from './keys.ts';
 export { Identity, verifyValue } from './identity.ts';
 export { seal, open, box, unbox, keyId, sealOverheadBytes, boxOverheadBytes, SealVersion, BoxVersion } from './box.ts';
-export { writeKeystore, readKeystore, readKeystorePublic, defaultScryptParams, type ScryptParams, type KeystorePublic } from './keystore.ts';
+export { writeKeystore, readKeystore, readKeystorePublic, defaultScryptParams, type ScryptParams, type KeystorePublic, type KeystoreOptions } from './keystore.ts';

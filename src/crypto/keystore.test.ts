@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Identity } from './identity.ts';
 import { writeKeystore, readKeystore, readKeystorePublic, type ScryptParams } from './keystore.ts';
 import { CryptoError } from './errors.ts';
+import { createLogger } from '../base/index.ts';
 
 // Cheap KDF parameters keep the suite fast; the defaults are exercised by the CLI tests.
 const fast: ScryptParams = { N: 2 ** 12, r: 8, p: 1 };
@@ -25,7 +26,7 @@ test('write then read gives back the same identity; file is 0600 in a 0700 dir; 
   withDir(async (dir) => {
     const id = Identity.generate();
     const path = join(dir, 'keys', 'default.json');
-    await writeKeystore(path, id, 'correct horse', fast);
+    await writeKeystore(path, id, 'correct horse', { params: fast });
     const back = await readKeystore(path, 'correct horse');
     assert.equal(back.publicKeyHex, id.publicKeyHex);
     assert.equal(back.mnemonic, id.mnemonic);
@@ -40,7 +41,7 @@ test('write then read gives back the same identity; file is 0600 in a 0700 dir; 
 test('a wrong passphrase is CRYPTO_BAD_PASSPHRASE; a missing file is CRYPTO_KEYSTORE_NOT_FOUND', () =>
   withDir(async (dir) => {
     const path = join(dir, 'k.json');
-    await writeKeystore(path, Identity.generate(), 'right', fast);
+    await writeKeystore(path, Identity.generate(), 'right', { params: fast });
     await assert.rejects(readKeystore(path, 'wrong'), hasCode(CryptoError.BAD_PASSPHRASE));
     await assert.rejects(readKeystore(join(dir, 'nope.json'), 'x'), hasCode(CryptoError.KEYSTORE_NOT_FOUND));
   }));
@@ -48,7 +49,7 @@ test('a wrong passphrase is CRYPTO_BAD_PASSPHRASE; a missing file is CRYPTO_KEYS
 test('damaged files are refused: truncated, not JSON, bad fields, swapped public key, weakened KDF', () =>
   withDir(async (dir) => {
     const path = join(dir, 'k.json');
-    await writeKeystore(path, Identity.generate(), 'pw', fast);
+    await writeKeystore(path, Identity.generate(), 'pw', { params: fast });
     const original = await readFile(path, 'utf8');
     const json = JSON.parse(original) as Record<string, unknown> & { kdf: Record<string, unknown> };
 
@@ -71,8 +72,21 @@ test('damaged files are refused: truncated, not JSON, bad fields, swapped public
 test('identities imported from a raw seed are stored as a seed', () =>
   withDir(async (dir) => {
     const id = Identity.fromSeed('11'.repeat(32));
-    await writeKeystore(join(dir, 'k.json'), id, 'pw', fast);
+    await writeKeystore(join(dir, 'k.json'), id, 'pw', { params: fast });
     const back = await readKeystore(join(dir, 'k.json'), 'pw');
     assert.equal(back.publicKeyHex, id.publicKeyHex);
     assert.equal(back.mnemonic, undefined);
+  }));
+
+test('keystore events are logged as structured lines without secrets', () =>
+  withDir(async (dir) => {
+    const lines: string[] = [];
+    const log = createLogger({ component: 'crypto', level: 'debug', sink: (line) => lines.push(line) });
+    const id = Identity.generate();
+    const path = join(dir, 'k.json');
+    await writeKeystore(path, id, 'pw', { params: fast, log });
+    await readKeystore(path, 'pw', { log });
+    await assert.rejects(readKeystore(path, 'bad', { log }));
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { msg: string }).msg), ['keystore written', 'keystore opened', 'keystore did not open']);
+    assert.ok(lines.every((l) => !l.includes(id.seedHex) && !l.includes(id.mnemonic!) && !l.includes('"pw"')));
   }));

@@ -11,7 +11,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCallback, type ScryptOptions } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { TfgridError, writeFileAtomic } from '../base/index.ts';
+import { TfgridError, writeFileAtomic, type Logger } from '../base/index.ts';
 import { canonicalBytes } from './canonical.ts';
 import { CryptoError } from './errors.ts';
 import { fromHex, toHex } from './hex.ts';
@@ -48,7 +48,15 @@ export interface KeystorePublic {
   encryptionPublicKey: string;
 }
 
-export async function writeKeystore(path: string, identity: Identity, passphrase: string, params: ScryptParams = defaultScryptParams): Promise<void> {
+export interface KeystoreOptions {
+  /** KDF cost; defaults to `defaultScryptParams`. */
+  params?: ScryptParams;
+  /** Where to note keystore events (never secrets). */
+  log?: Logger;
+}
+
+export async function writeKeystore(path: string, identity: Identity, passphrase: string, options: KeystoreOptions = {}): Promise<void> {
+  const params = options.params ?? defaultScryptParams;
   const secret = identity.mnemonic ?? identity.seedHex;
   const salt = randomBytes(16);
   const nonce = randomBytes(12);
@@ -66,6 +74,7 @@ export async function writeKeystore(path: string, identity: Identity, passphrase
   const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final(), cipher.getAuthTag()]);
   const file: KeystoreFile = { ...header, ciphertext: body.toString('hex') };
   await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', { mode: 0o600, dirMode: 0o700 });
+  options.log?.info('keystore written', { path, publicKey: identity.publicKeyHex, secret: header.secret, kdfN: params.N });
 }
 
 export async function readKeystorePublic(path: string): Promise<KeystorePublic> {
@@ -74,7 +83,7 @@ export async function readKeystorePublic(path: string): Promise<KeystorePublic> 
 }
 
 /** Decrypts the keystore; CRYPTO_BAD_PASSPHRASE when the passphrase is wrong. */
-export async function readKeystore(path: string, passphrase: string): Promise<Identity> {
+export async function readKeystore(path: string, passphrase: string, options: Pick<KeystoreOptions, 'log'> = {}): Promise<Identity> {
   const file = await loadKeystore(path);
   const { ciphertext, ...header } = file;
   const key = await deriveKey(passphrase, fromHex(file.kdf.salt), file.kdf);
@@ -87,12 +96,14 @@ export async function readKeystore(path: string, passphrase: string): Promise<Id
   try {
     decipher.final();
   } catch {
+    options.log?.warn('keystore did not open', { path, code: CryptoError.BAD_PASSPHRASE });
     throw new TfgridError(CryptoError.BAD_PASSPHRASE, `${path}: wrong passphrase (or the file was altered)`);
   }
   const identity = file.secret === 'mnemonic' ? Identity.fromMnemonic(plain.toString('utf8')) : Identity.fromSeed(plain.toString('utf8'));
   if (identity.publicKeyHex !== file.publicKey) {
     throw new TfgridError(CryptoError.KEYSTORE_CORRUPT, `${path}: the stored secret does not match the stored public key`);
   }
+  options.log?.debug('keystore opened', { path, publicKey: file.publicKey });
   return identity;
 }
 
