@@ -7,14 +7,14 @@ export const ChainShellError = {
   LOG_UNSUPPORTED_VERSION: 'CHAIN_LOG_UNSUPPORTED_VERSION',
   /** A snapshot file fails its checks (it is skipped; an older one or genesis is used). */
   SNAPSHOT_CORRUPT: 'CHAIN_SNAPSHOT_CORRUPT',
+  /** Replaying a logged block gave another state root than the block records. */
+  REPLAY_DIVERGED: 'CHAIN_REPLAY_DIVERGED',
   /** The mempool holds its maximum: retry later. */
   MEMPOOL_FULL: 'CHAIN_MEMPOOL_FULL',
   /** One signer has its maximum of transactions waiting. */
   SIGNER_PENDING_FULL: 'CHAIN_SIGNER_PENDING_FULL',
   /** The same transaction (same hash) is already pending or included. */
   DUPLICATE_TX: 'CHAIN_DUPLICATE_TX',
-  /** The signature does not verify against the signer's key. */
-  INVALID_SIGNATURE: 'CHAIN_INVALID_SIGNATURE',
   /** A request does not match its schema (RPC input). */
   INVALID_REQUEST: 'CHAIN_INVALID_REQUEST',
   /** The request body exceeds the maximum size. */
