@@ -7,6 +7,8 @@ import { digestOf, fromHex, toHex, verifyEd25519 } from '../../crypto/index.ts';
 import { ChainError } from '../errors.ts';
 import { blockDomain, txDomain, type AppliedBlock, type Block, type BlockInput, type SignedTx, type StateMachine } from '../core/seam.ts';
 import type { BlockCheck } from './block-store.ts';
+import type { ChainCore } from './node.ts';
+import type { ChainView } from './view.ts';
 
 export const testGenesisHash = '00'.repeat(32);
 
@@ -74,4 +76,27 @@ export const toyCheck: BlockCheck = (block) => {
 export function signedAdd(id: Identity, nonce: number, amount = 1): SignedTx {
   const body = { type: 'add', signer: id.publicKeyHex, nonce, payload: { amount } };
   return { ...body, signature: toHex(id.signValue(txDomain, body)) };
+}
+
+/** A ChainCore over the toy machine, for shell tests that do not need the real rules. */
+export function toyCore(sequencer: Identity): ChainCore {
+  const seal = sealWith(sequencer);
+  return {
+    genesisHash: testGenesisHash,
+    genesis: () => new ToyMachine(),
+    restore: (state) => ToyMachine.restore(state),
+    check: toyCheck,
+    seal,
+    view: (machine) => toyView(machine as ToyMachine),
+  };
+}
+
+export function toyView(machine: ToyMachine): ChainView {
+  const none = (): undefined => undefined;
+  return {
+    params: () => ({ toy: true, height: machine.height }),
+    account: (address) => (machine.nonces.has(address) ? { address, nonce: machine.nonces.get(address), balance: 10n ** 20n } : undefined),
+    twin: none, twinByAccount: none, farm: none, farmByName: none, node: none, nodeByTwin: none, contract: none, contractByNodeHash: none,
+    list: (_kind, page) => ({ items: [...machine.nonces.keys()].slice(page.offset, page.offset + page.limit), total: machine.nonces.size }),
+  };
 }

@@ -1,0 +1,130 @@
+// Opening a chain's data directory and running it: verify the log, load the newest snapshot that
+// matches it, replay the rest (checking each block's state root), then sequence and serve.
+// The core is injected (ChainCore) so this file never reaches into the state machine's insides.
+import { join } from 'node:path';
+import { TfgridError, type Logger } from '../../base/index.ts';
+import type { AppliedBlock, Block, BlockInput, StateMachine } from '../core/seam.ts';
+import type { BlockCheck } from './block-store.ts';
+import { ChainShellError } from './errors.ts';
+import { openFileLog, type FileLog } from './file-log.ts';
+import { startRpcServer, type RpcServer } from './rpc-server.ts';
+import { Sequencer, type SequencerOptions } from './sequencer.ts';
+import { listSnapshots, readSnapshot, writeSnapshot } from './snapshot.ts';
+import { VerifyPool } from './verify-pool.ts';
+import type { ChainView } from './view.ts';
+
+export const snapshotIntervalBlocksDefault = 1_000;
+const replayChunkBlocks = 256;
+
+/** What the shell needs from the core, bound to one genesis and one sequencer key. */
+export interface ChainCore {
+  /** previousHash of block 1: the genesis digest. */
+  readonly genesisHash: string;
+  genesis(): StateMachine;
+  restore(state: Uint8Array): StateMachine;
+  /** A block's own hash and signature; a reason when bad. */
+  check: BlockCheck;
+  seal(input: BlockInput, applied: AppliedBlock, previousHash: string): Block;
+  view(machine: StateMachine): ChainView;
+}
+
+export interface OpenedChain {
+  machine: StateMachine;
+  store: FileLog;
+  /** Height the state was restored from (0 = genesis). */
+  snapshotHeight: number;
+}
+
+export async function openChain(options: { dataDir: string; core: ChainCore; fsync?: boolean; log?: Logger }): Promise<OpenedChain> {
+  const { dataDir, core, log } = options;
+  const store = await openFileLog({ path: join(dataDir, 'blocks.log'), genesisHash: core.genesisHash, check: core.check, fsync: options.fsync, log });
+  try {
+    const { machine, height } = await restoreNewest(dataDir, store, core, log);
+    for (let from = height + 1; from <= store.height; from += replayChunkBlocks) {
+      for (const block of await store.readFrom(from, replayChunkBlocks)) replay(machine, block);
+    }
+    log?.info('chain opened', { height: store.height, snapshotHeight: height, stateRoot: machine.stateRoot() });
+    return { machine, store, snapshotHeight: height };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Applies a logged block and checks it gives the root the block records. */
+export function replay(machine: StateMachine, block: Block): void {
+  const applied = machine.apply({ height: block.height, timestampMs: block.timestampMs, transactions: block.transactions });
+  if (applied.stateRoot !== block.stateRoot) {
+    throw new TfgridError(ChainShellError.REPLAY_DIVERGED, `block ${block.height}: replay gives state root ${applied.stateRoot}, the block records ${block.stateRoot}`);
+  }
+}
+
+async function restoreNewest(dataDir: string, store: FileLog, core: ChainCore, log?: Logger): Promise<{ machine: StateMachine; height: number }> {
+  for (const height of await listSnapshots(dataDir)) {
+    try {
+      if (height > store.height) throw new TfgridError(ChainShellError.SNAPSHOT_CORRUPT, `snapshot at ${height} is past the log's end (${store.height})`);
+      const { meta, state } = await readSnapshot(dataDir, height);
+      const block = (await store.readFrom(height, 1))[0];
+      if (block?.hash !== meta.blockHash || block.stateRoot !== meta.stateRoot) throw new TfgridError(ChainShellError.SNAPSHOT_CORRUPT, `snapshot at ${height} does not match the log's block`);
+      const machine = core.restore(state);
+      if (machine.height !== height || machine.stateRoot() !== meta.stateRoot) throw new TfgridError(ChainShellError.SNAPSHOT_CORRUPT, `snapshot at ${height} restores to another state root`);
+      return { machine, height };
+    } catch (error) {
+      log?.warn('snapshot skipped', { height, error: error instanceof TfgridError ? error.toJSON() : String(error) });
+    }
+  }
+  return { machine: core.genesis(), height: 0 };
+}
+
+export interface ChainNodeOptions {
+  dataDir: string;
+  core: ChainCore;
+  host: string;
+  port: number;
+  blockIntervalMs?: number;
+  idleBlockIntervalMs?: number;
+  txsPerBlockMax?: number;
+  mempoolTxsMax?: number;
+  signerTxsMax?: number;
+  snapshotIntervalBlocks?: number;
+  verifyWorkers?: number;
+  fsync?: boolean;
+  log?: Logger;
+}
+
+export interface ChainNode {
+  readonly rpc: RpcServer;
+  readonly sequencer: Sequencer;
+  readonly opened: OpenedChain;
+  close(): Promise<void>;
+}
+
+export async function startChainNode(options: ChainNodeOptions): Promise<ChainNode> {
+  const opened = await openChain(options);
+  const { machine, store } = opened;
+  const pool = new VerifyPool({ workers: options.verifyWorkers });
+  const snapshotEvery = options.snapshotIntervalBlocks ?? snapshotIntervalBlocksDefault;
+  const sequencerOptions: SequencerOptions = {
+    machine, store, pool, seal: (input, applied, previousHash) => options.core.seal(input, applied, previousHash),
+    blockIntervalMs: options.blockIntervalMs, idleBlockIntervalMs: options.idleBlockIntervalMs, txsPerBlockMax: options.txsPerBlockMax,
+    mempoolTxsMax: options.mempoolTxsMax, signerTxsMax: options.signerTxsMax, log: options.log,
+    afterBlock: async (block) => {
+      if (snapshotEvery > 0 && block.height % snapshotEvery === 0) {
+        await writeSnapshot(options.dataDir, { height: block.height, blockHash: block.hash, stateRoot: block.stateRoot }, machine.snapshot(), options.log);
+      }
+    },
+  };
+  const sequencer = new Sequencer(sequencerOptions);
+  sequencer.resumeAfter((await store.readFrom(store.height, 1))[0]);
+  const rpc = await startRpcServer({ host: options.host, port: options.port, sequencer, store, view: options.core.view(machine), log: options.log });
+  sequencer.start();
+  return {
+    rpc, sequencer, opened,
+    close: async () => {
+      await sequencer.stop();
+      await rpc.close();
+      await pool.close();
+      await store.close();
+    },
+  };
+}
