@@ -39,6 +39,13 @@ export interface Zdb {
   newSession(peer: { unixSocket: boolean; address?: string }): Session;
   /** Runs one command. `args[0]` is the command name. Never throws for bad input: answers an error Reply. */
   execute(session: Session, args: Buffer[]): Reply | Promise<Reply>;
+  /**
+   * Writes out what execute() staged (index items: one write per namespace instead of one per
+   * SET). The shell calls it once per batch, before sending the batch's replies; without it the
+   * files catch up at the next read of the index, sync, rotation or close. Never throws: a
+   * failure is logged and retried at the next call (the data entries are already written).
+   */
+  flushWrites(): void;
   /** fdatasync every file written since the last call (data files before index files). */
   syncDirty(): void;
   /** Set when a STOP command was executed (the shell then closes). */
@@ -132,6 +139,14 @@ class ZdbInstance implements Zdb {
     if (name !== 'WAIT') this.notifyWaiters(session, name);
     if (!this.options.sync && this.options.synctimeSec) this.syncIfStale();
     return reply;
+  }
+
+  flushWrites(): void {
+    try {
+      this.engine.flushStaged();
+    } catch (error) {
+      this.log.error('index write failed; retried at the next batch (a restart rebuilds it from the data)', { error });
+    }
   }
 
   syncDirty(): void {

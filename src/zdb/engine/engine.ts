@@ -28,6 +28,8 @@ export class Engine {
   readonly options: EngineOptions;
   readonly log: Logger;
   readonly io: IoStats = newIoStats();
+  /** Namespaces whose files hold staged index items (see NamespaceFiles). */
+  private readonly staged = new Set<NamespaceFiles>();
   /** Slot order as NSLIST shows it: default first, freed slots reused (like 0-db). */
   private readonly slots: (Namespace | null)[] = [];
   private readonly byName = new Map<string, Namespace>();
@@ -84,7 +86,9 @@ export class Engine {
   reload(ns: Namespace): LoadReport {
     ns.files.closeAll();
     ns.resetState();
-    return loadNamespace(ns, { instanceMode: this.options.mode, log: this.log });
+    const report = loadNamespace(ns, { instanceMode: this.options.mode, log: this.log });
+    ns.files.flushStaged();
+    return report;
   }
 
   /** Deletes every index and data file (not the descriptor) and starts empty, same mode. */
@@ -125,6 +129,11 @@ export class Engine {
     fsyncDirSync(ns.files.indexDir);
   }
 
+  /** Writes every staged index item out (one pwrite per namespace written since the last call). */
+  flushStaged(): void {
+    for (const files of this.staged) files.flushStaged();
+  }
+
   syncDirty(): void {
     for (const ns of this.byName.values()) if (ns.files.dirty) ns.files.sync();
   }
@@ -134,12 +143,13 @@ export class Engine {
   }
 
   private load(name: string): Namespace {
-    const files = new NamespaceFiles(join(this.options.indexDir, name), join(this.options.dataDir, name), this.io);
+    const files = new NamespaceFiles(join(this.options.indexDir, name), join(this.options.dataDir, name), this.io, this.staged);
     fs.mkdirSync(files.indexDir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(files.dataDir, { recursive: true, mode: 0o700 });
     const ns = new Namespace(name, files);
     this.readDescriptor(ns);
     const report = loadNamespace(ns, { instanceMode: this.options.mode, log: this.log });
+    ns.files.flushStaged(); // items rebuilt by replay
     this.log.debug('namespace loaded', { namespace: name, ...report, entries: ns.stats.entries });
     const free = this.slots.indexOf(null);
     if (free >= 0) this.slots[free] = ns;

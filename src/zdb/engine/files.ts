@@ -3,12 +3,16 @@
 // the libuv threadpool round trip would cost more than the page-cache copy itself.
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { TfgridError } from '../../base/index.ts';
+import { TfgridError, assert } from '../../base/index.ts';
 import { ZdbError } from '../errors.ts';
 import { DATA_HEADER_BYTES, INDEX_HEADER_BYTES, encodeDataHeader, encodeIndexHeader } from './format.ts';
 
 /** Descriptors kept open per namespace for older files (reads, in-place index flag writes). */
 const OPEN_FILES_MAX = 64;
+/** Index items staged in memory before one write (see NamespaceFiles.appendIndex); past this,
+ *  appendIndex writes them out at once. */
+const STAGED_INDEX_BYTES_MAX = 1024 * 1024;
+const STAGED_INDEX_BYTES_INITIAL = 16 * 1024;
 
 export function indexPath(indexDir: string, fileId: number): string {
   return join(indexDir, `i${fileId}`);
@@ -62,12 +66,22 @@ export function newIoStats(): IoStats {
 /**
  * The current (appended-to) index and data file of a namespace plus a small cache of
  * descriptors on older files. Tracks which files were written since the last sync.
+ *
+ * Index appends are staged: appendIndex() copies the item into memory and the items reach the
+ * file together, in one pwrite, at flushStaged(). The server shell calls it (through the
+ * engine) once per event-loop turn, before any reply of that turn is sent; every other index
+ * access (reads, in-place writes, sync, rotation, close) flushes first, so the file is only
+ * ever behind, never different. Data appends are NOT staged: a SET's data entry is written
+ * before it is acknowledged, and staged items lost in a crash are rebuilt from the data file by
+ * the loader (data entries no index item covers are replayed), as after a crash between the
+ * data and the index write.
  */
 export class NamespaceFiles {
   readonly indexDir: string;
   readonly dataDir: string;
   currentId = 0;
   dataSize = 0;
+  /** Logical size of the current index file: written bytes plus staged ones. */
   indexSize = 0;
   private dataFd = -1;
   private indexFd = -1;
@@ -75,13 +89,20 @@ export class NamespaceFiles {
   private readonly indexFds = new Map<number, number>();
   private readonly dirtyData = new Set<number>();
   private readonly dirtyIndex = new Set<number>();
+  /** Index bytes appended but not yet written; they belong at `indexWrittenSize`. */
+  private staged = Buffer.allocUnsafe(STAGED_INDEX_BYTES_INITIAL);
+  private stagedBytes = 0;
+  private indexWrittenSize = 0;
 
   private readonly io: IoStats;
+  /** Files with staged index bytes (shared by the engine, which flushes them per turn). */
+  private readonly stagedSet: Set<NamespaceFiles> | undefined;
 
-  constructor(indexDir: string, dataDir: string, io: IoStats = newIoStats()) {
+  constructor(indexDir: string, dataDir: string, io: IoStats = newIoStats(), stagedSet?: Set<NamespaceFiles>) {
     this.indexDir = indexDir;
     this.dataDir = dataDir;
     this.io = io;
+    this.stagedSet = stagedSet;
   }
 
   /** Opens file pair `id` as the current one (creating missing files with their header). */
@@ -91,6 +112,7 @@ export class NamespaceFiles {
     this.indexFd = openOrCreate(indexPath(this.indexDir, id), (b) => encodeIndexHeader(b, id, mode));
     this.dataFd = openOrCreate(dataPath(this.dataDir, id), (b) => encodeDataHeader(b, id));
     this.indexSize = fs.fstatSync(this.indexFd).size;
+    this.indexWrittenSize = this.indexSize;
     this.dataSize = fs.fstatSync(this.dataFd).size;
     this.indexFds.set(id, this.indexFd);
     this.dataFds.set(id, this.dataFd);
@@ -98,6 +120,7 @@ export class NamespaceFiles {
 
   /** Closes the current pair (fsynced: older files are never synced again) and opens id+1. */
   jump(mode: number): void {
+    this.flushStaged();
     fs.fdatasyncSync(this.dataFd);
     fs.fdatasyncSync(this.indexFd);
     this.dirtyData.delete(this.currentId);
@@ -130,19 +153,49 @@ export class NamespaceFiles {
     return offset;
   }
 
+  /** Stages an index item at the end of the current index file; returns its offset. */
   appendIndex(bytes: Uint8Array): number {
-    const offset = this.indexSize;
-    const written = this.writeIndexAt(this.currentId, bytes, offset);
-    if (written !== bytes.length) {
-      fs.ftruncateSync(this.indexFd, offset);
-      throw new TfgridError(ZdbError.IO_FAILED, `short index write (${written} of ${bytes.length} bytes)`);
+    if (this.stagedBytes + bytes.length > STAGED_INDEX_BYTES_MAX) this.flushStaged();
+    if (this.stagedBytes + bytes.length > this.staged.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.staged.length * 2, this.stagedBytes + bytes.length));
+      this.staged.copy(grown, 0, 0, this.stagedBytes);
+      this.staged = grown;
     }
+    if (this.stagedBytes === 0) this.stagedSet?.add(this);
+    this.staged.set(bytes, this.stagedBytes);
+    this.stagedBytes += bytes.length;
+    const offset = this.indexSize;
     this.indexSize += bytes.length;
+    this.io.indexWriteBytes += bytes.length;
+    this.dirtyIndex.add(this.currentId);
     return offset;
+  }
+
+  /** Writes the staged index items (one pwrite). On failure they stay staged and the next call
+   *  writes them again at the same offset. */
+  flushStaged(): void {
+    if (this.stagedBytes === 0) return;
+    assert(this.indexWrittenSize + this.stagedBytes === this.indexSize, 'staged bytes end the index file');
+    let done = 0;
+    while (done < this.stagedBytes) {
+      let written: number;
+      try {
+        written = fs.writeSync(this.indexFd, this.staged, done, this.stagedBytes - done, this.indexWrittenSize + done);
+      } catch (error) {
+        throw ioError(`index write failed (i${this.currentId}@${this.indexWrittenSize + done})`, error);
+      }
+      if (written === 0) throw new TfgridError(ZdbError.IO_FAILED, `index write made no progress (i${this.currentId}@${this.indexWrittenSize + done})`);
+      done += written;
+    }
+    this.indexWrittenSize += this.stagedBytes;
+    this.stagedBytes = 0;
+    this.stagedSet?.delete(this);
+    if (this.staged.length > STAGED_INDEX_BYTES_INITIAL * 4) this.staged = Buffer.allocUnsafe(STAGED_INDEX_BYTES_INITIAL); // give a burst's growth back
   }
 
   /** In-place index write (delete flag, seq slot overwrite, header mode byte). */
   writeIndexAt(fileId: number, bytes: Uint8Array, offset: number): number {
+    if (fileId === this.currentId) this.flushStaged();
     try {
       const written = fs.writeSync(this.indexFdOf(fileId), bytes, 0, bytes.length, offset);
       this.dirtyIndex.add(fileId);
@@ -160,6 +213,7 @@ export class NamespaceFiles {
   }
 
   readIndex(fileId: number, target: Buffer, length: number, offset: number): number {
+    if (fileId === this.currentId) this.flushStaged();
     const read = fs.readSync(this.indexFdOf(fileId), target, 0, length, offset);
     this.io.indexReadBytes += read;
     return read;
@@ -176,6 +230,7 @@ export class NamespaceFiles {
 
   /** fdatasync data files first, then index files: the index never points at unsynced data. */
   sync(): void {
+    this.flushStaged();
     for (const id of this.dirtyData) fs.fdatasyncSync(this.dataFdOf(id));
     this.dirtyData.clear();
     for (const id of this.dirtyIndex) fs.fdatasyncSync(this.indexFdOf(id));
@@ -184,6 +239,7 @@ export class NamespaceFiles {
 
   closeAll(): void {
     if (this.dirty && this.dataFd >= 0) this.sync();
+    assert(this.stagedBytes === 0, 'staged index bytes are written before their file closes');
     for (const fd of new Set([...this.dataFds.values(), ...this.indexFds.values()])) fs.closeSync(fd);
     this.dataFds.clear();
     this.indexFds.clear();

@@ -2,11 +2,13 @@
 // It knows nothing of 0-db's commands: it hands each parsed command to an executor (the engine
 // and command layer) and writes back what it answers, in order, per connection.
 //
-// Group commit: with `sync`, replies are not written as commands run. Every connection that
-// produced replies in this turn of the event loop is queued; one setImmediate then makes the
-// executor fdatasync the files written (once, whatever the number of clients), and only then
-// are the replies sent. An acknowledged write is therefore on disk, and concurrent clients
-// share each fsync.
+// Batching: replies are not written as commands run. Every connection that produced replies in
+// this turn of the event loop (every socket that was readable) is queued; one setImmediate then
+// makes the executor write out what it staged (flushWrites: the index items of all SETs of the
+// turn in one write per namespace) and, with `sync`, fdatasync the files written (group commit:
+// once, whatever the number of clients). Only then are the replies sent, one socket write per
+// connection. An acknowledged write is therefore in the files (and with `sync` on disk), and
+// concurrent clients share each write and fsync.
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { unlink, stat } from 'node:fs/promises';
 import type { Logger } from '../../base/index.ts';
@@ -28,7 +30,9 @@ export interface CommandExecutor<S extends SessionState> {
   newSession(peer: Peer): S;
   /** Never throws for bad input; answers an error reply. */
   execute(session: S, args: Buffer[]): Reply | Promise<Reply>;
-  /** fdatasync what was written since the last call. */
+  /** Writes out what execute() staged; called before each batch's replies are sent. */
+  flushWrites?(): void;
+  /** fdatasync what was written since the last call (includes flushWrites). */
   syncDirty(): void;
   readonly stopRequested: boolean;
   /** Network byte counters shown by INFO; the shell keeps them. */
@@ -68,6 +72,7 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
   const flushAll = (): void => {
     flushScheduled = false;
     if (options.sync) options.executor.syncDirty();
+    else options.executor.flushWrites?.();
     for (const connection of flushQueue) connection.flush();
     flushQueue.clear();
     if (options.executor.stopRequested && !stopping) {
@@ -76,10 +81,6 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
     }
   };
   const scheduleFlush = (connection: Connection<S>): void => {
-    if (!options.sync && !options.executor.stopRequested) {
-      connection.flush();
-      return;
-    }
     flushQueue.add(connection);
     if (!flushScheduled) {
       flushScheduled = true;
