@@ -1,0 +1,185 @@
+// A contract's life after creation: billed every period from its last bill, into the grace
+// period when its twin cannot pay, back to Created when it can (debt paid), deleted when the
+// grace period runs out or the owner cancels. Rules follow pallet-smart-contract billing.rs:
+// the farmer of the node is paid (name contracts pay the treasury); a rented node's renter pays
+// for the node and the node contracts on it pay only their public IPs.
+import { assert } from '../../../base/index.ts';
+import type { Contract, DeleteReasonName, NodeContract, PricingPolicy } from '../entities.ts';
+import { ContractKind, ContractState, DeleteReason, Power } from '../entities.ts';
+import type { Address, ChainEvent } from '../seam.ts';
+import type { ChainState } from '../state/state.ts';
+import { credit } from '../tx/context.ts';
+import { nameCostUsdUnits, rentCostUsdUnits, resourcesCostUsdUnits, usdToTftUnits } from './cost.ts';
+
+export type Emit = (event: ChainEvent) => void;
+
+function policyOf(state: ChainState, contract: Contract): PricingPolicy {
+  const params = state.getParams();
+  let policyId = params.defaultPricingPolicyId;
+  if (contract.kind !== ContractKind.name) {
+    const node = state.nodes.get(contract.nodeId);
+    const farm = node === undefined ? undefined : state.farms.get(node.farmId);
+    if (farm !== undefined && state.pricing.has(farm.pricingPolicyId)) policyId = farm.pricingPolicyId;
+  }
+  const policy = state.pricing.get(policyId);
+  assert(policy !== undefined, 'the default pricing policy exists');
+  return policy;
+}
+
+/** Who is paid for a contract: the farmer's account, or the treasury for names. */
+function payeeOf(state: ChainState, contract: Contract): Address {
+  if (contract.kind !== ContractKind.name) {
+    const node = state.nodes.get(contract.nodeId);
+    const farm = node === undefined ? undefined : state.farms.get(node.farmId);
+    const farmer = farm === undefined ? undefined : state.twins.get(farm.twinId);
+    if (farmer !== undefined) return farmer.account;
+  }
+  return state.getParams().treasury;
+}
+
+/** TFT units due for the time since the contract's last bill, up to `nowMs`. */
+export function amountDue(state: ChainState, contract: Contract, nowMs: number): bigint {
+  const elapsedMs = nowMs - contract.lastBilledMs;
+  const policy = policyOf(state, contract);
+  let usd: number;
+  if (contract.kind === ContractKind.name) {
+    usd = nameCostUsdUnits(elapsedMs, policy);
+  } else if (contract.kind === ContractKind.rent) {
+    const node = state.nodes.get(contract.nodeId);
+    // tfchain bills a rented node only while it is powered up (a farmerbot may power it down).
+    usd = node === undefined || node.powerState === Power.down ? 0 : rentCostUsdUnits(node.resources, elapsedMs, policy);
+  } else {
+    const rented = state.rentByNode.has(contract.nodeId);
+    usd = resourcesCostUsdUnits(contract.resources, contract.publicIps, elapsedMs, policy, !rented);
+  }
+  return usdToTftUnits(usd, state.getParams().tftPriceUsdUnits);
+}
+
+function nodeIdOf(contract: Contract): number | undefined {
+  return contract.kind === ContractKind.name ? undefined : contract.nodeId;
+}
+
+/** Removes a contract: frees its public IPs, emits ContractDeleted; a rent takes its node contracts. */
+export function deleteContract(state: ChainState, contract: Contract, reason: DeleteReasonName, emit: Emit): void {
+  if (contract.kind === ContractKind.rent) {
+    for (const id of sortedIds(state.contractsByNode.get(contract.nodeId))) {
+      const nodeContract = state.contracts.get(id);
+      if (nodeContract !== undefined) deleteContract(state, nodeContract, reason === DeleteReason.canceledByUser ? DeleteReason.nodeRentEnded : reason, emit);
+    }
+  }
+  if (contract.kind === ContractKind.node && contract.publicIps > 0) releaseIps(state, contract);
+  state.contracts.delete(contract.id);
+  emit({ type: 'ContractDeleted', contractId: contract.id, twinId: contract.twinId, kind: contract.kind, nodeId: nodeIdOf(contract), reason });
+}
+
+function releaseIps(state: ChainState, contract: NodeContract): void {
+  const node = state.nodes.get(contract.nodeId);
+  const farm = node === undefined ? undefined : state.farms.get(node.farmId);
+  if (farm === undefined) return;
+  state.farms.set(farm.id, { ...farm, publicIps: farm.publicIps.map((ip) => (ip.contractId === contract.id ? { ...ip, contractId: 0 } : ip)) });
+}
+
+export function sortedIds(ids: ReadonlySet<number> | undefined): number[] {
+  return ids === undefined ? [] : [...ids].sort((a, b) => a - b);
+}
+
+/** Is this node contract held in grace by its node's rent contract? */
+function heldByRent(state: ChainState, contract: Contract): boolean {
+  if (contract.kind !== ContractKind.node) return false;
+  const rentId = state.rentByNode.get(contract.nodeId);
+  return rentId !== undefined && state.contracts.get(rentId)?.state === ContractState.gracePeriod;
+}
+
+function setGrace(state: ChainState, contract: Contract, nowMs: number, debt: bigint, emit: Emit): Contract {
+  const next = { ...contract, state: ContractState.gracePeriod, graceStartMs: nowMs, debt };
+  state.contracts.set(contract.id, next);
+  emit({ type: 'ContractGracePeriodStarted', contractId: contract.id, twinId: contract.twinId, nodeId: nodeIdOf(contract), debt: debt.toString() });
+  return next;
+}
+
+function setCreated(state: ChainState, contract: Contract, emit: Emit): Contract {
+  const next = { ...contract, state: ContractState.created, graceStartMs: 0, debt: 0n };
+  state.contracts.set(contract.id, next);
+  emit({ type: 'ContractGracePeriodEnded', contractId: contract.id, twinId: contract.twinId, nodeId: nodeIdOf(contract) });
+  return next;
+}
+
+/** A rent contract's grace state spreads to the node contracts on its node. */
+function spreadRentState(state: ChainState, rent: Contract, nowMs: number, emit: Emit): void {
+  if (rent.kind !== ContractKind.rent) return;
+  for (const id of sortedIds(state.contractsByNode.get(rent.nodeId))) {
+    const contract = state.contracts.get(id)!;
+    if (rent.state === ContractState.gracePeriod && contract.state === ContractState.created) setGrace(state, contract, nowMs, contract.debt, emit);
+    else if (rent.state === ContractState.created && contract.state === ContractState.gracePeriod && contract.debt === 0n) setCreated(state, contract, emit);
+  }
+}
+
+/** Bills one contract for (lastBilledMs, nowMs] and moves it through its states. */
+export function billContract(state: ChainState, contract: Contract, nowMs: number, emit: Emit): void {
+  const params = state.getParams();
+  const due = amountDue(state, contract, nowMs);
+  const total = contract.debt + due;
+  const twin = state.twins.get(contract.twinId);
+  const payer = twin === undefined ? undefined : state.accounts.get(twin.account);
+  const balance = payer?.balance ?? 0n;
+  let current = contract;
+  if (balance >= total && !heldByRent(state, contract)) {
+    if (total > 0n) {
+      state.accounts.set(payer!.address, { ...payer!, balance: balance - total });
+      credit(state, payeeOf(state, contract), total);
+      emit({ type: 'ContractBilled', contractId: contract.id, twinId: contract.twinId, amount: total.toString(), periodMs: nowMs - contract.lastBilledMs });
+    }
+    if (contract.state === ContractState.gracePeriod) {
+      current = setCreated(state, { ...contract, debt: 0n }, emit);
+      spreadRentState(state, current, nowMs, emit);
+    } else if (contract.debt !== 0n) current = { ...contract, debt: 0n };
+  } else if (contract.state === ContractState.created) {
+    current = setGrace(state, contract, nowMs, total, emit);
+    spreadRentState(state, current, nowMs, emit);
+  } else if (nowMs - contract.graceStartMs >= params.gracePeriodMs) {
+    deleteContract(state, contract, DeleteReason.outOfFunds, emit);
+    return;
+  } else {
+    current = { ...contract, debt: total };
+  }
+  state.contracts.set(contract.id, { ...current, lastBilledMs: nowMs, nextBillMs: nowMs + params.billingPeriodMs });
+}
+
+/** The final bill at cancellation: charges what the balance allows (the rest is forgiven). */
+export function settleContract(state: ChainState, contract: Contract, nowMs: number, emit: Emit): void {
+  const total = contract.debt + amountDue(state, contract, nowMs);
+  const twin = state.twins.get(contract.twinId);
+  const payer = twin === undefined ? undefined : state.accounts.get(twin.account);
+  if (payer === undefined || total === 0n) return;
+  const paid = payer.balance < total ? payer.balance : total;
+  if (paid === 0n) return;
+  state.accounts.set(payer.address, { ...payer, balance: payer.balance - paid });
+  credit(state, payeeOf(state, contract), paid);
+  emit({ type: 'ContractBilled', contractId: contract.id, twinId: contract.twinId, amount: paid.toString(), periodMs: nowMs - contract.lastBilledMs });
+}
+
+/** Per-block work: bills every contract whose next bill is due at `nowMs`, in id order. */
+export function billDueContracts(state: ChainState, nowMs: number, emit: Emit): number {
+  const popped = state.billingQueue.popUpTo(nowMs);
+  if (popped.length === 0) return 0;
+  const due: number[] = [];
+  const seen = new Set<number>();
+  for (const id of popped) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const contract = state.contracts.get(id);
+    if (contract === undefined) continue;
+    if (contract.nextBillMs <= nowMs) due.push(id);
+    else state.billingQueue.push(contract.nextBillMs, id);
+  }
+  due.sort((a, b) => a - b);
+  let billed = 0;
+  for (const id of due) {
+    // An earlier bill in this block may have deleted it (a rent taking its node contracts).
+    const contract = state.contracts.get(id);
+    if (contract === undefined || contract.nextBillMs > nowMs) continue;
+    billContract(state, contract, nowMs, emit);
+    billed++;
+  }
+  return billed;
+}

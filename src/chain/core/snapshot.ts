@@ -1,0 +1,139 @@
+// Snapshot of the whole state, version 1 (README: "Snapshot format"). Big-endian integers:
+//   magic "TFCS" | u16 version | 32-byte state root | u8 table count
+//   per table, in state-root order: u8 name length | name | u32 record count | u32 byte length |
+//     records: canonical JSON of [key, value] each followed by "\n" (JSON never holds a raw newline)
+// Decoding bounds every length by the bytes left and refuses unknown versions; the rebuilt
+// state must give the recorded root, so a flipped byte anywhere is caught.
+import { TfgridError } from '../../base/index.ts';
+import { toHex } from '../../crypto/index.ts';
+import { ChainError } from '../errors.ts';
+import type { Meta } from './entities.ts';
+import { ChainState, tableNames, type TableName } from './state/state.ts';
+import type { TableKey } from './state/table.ts';
+
+export const snapshotMagic = 'TFCS';
+export const snapshotVersion = 1;
+const headerBytes = 4 + 2 + 32 + 1;
+/** One record (an entity) at most. */
+export const snapshotRecordBytesMax = 1024 * 1024;
+const chunkChars = 1 << 20;
+
+/** Fields held as bigint in memory and as decimal strings in JSON. */
+const bigintFields: Partial<Record<TableName, string>> = { accounts: 'balance', contracts: 'debt' };
+
+export function encodeSnapshot(state: ChainState): Uint8Array {
+  const root = Buffer.from(state.root(), 'hex');
+  const parts: Buffer[] = [];
+  const header = Buffer.alloc(headerBytes);
+  header.write(snapshotMagic, 0, 'latin1');
+  header.writeUInt16BE(snapshotVersion, 4);
+  root.copy(header, 6);
+  header.writeUInt8(tableNames.length, 38);
+  parts.push(header);
+  for (const name of tableNames) parts.push(...encodeTable(state, name));
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+function encodeTable(state: ChainState, name: TableName): Buffer[] {
+  const table = state.table(name);
+  const chunks: Buffer[] = [];
+  let text = '';
+  let count = 0;
+  for (const [key, value] of table.entries()) {
+    text += `[${JSON.stringify(key)},${table.encodeValue(value)}]\n`;
+    count++;
+    if (text.length >= chunkChars) {
+      chunks.push(Buffer.from(text, 'utf8'));
+      text = '';
+    }
+  }
+  if (text.length > 0) chunks.push(Buffer.from(text, 'utf8'));
+  const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  const head = Buffer.alloc(1 + name.length + 8);
+  head.writeUInt8(name.length, 0);
+  head.write(name, 1, 'latin1');
+  head.writeUInt32BE(count, 1 + name.length);
+  head.writeUInt32BE(bytes, 5 + name.length);
+  return [head, ...chunks];
+}
+
+function invalid(detail: string): never {
+  throw new TfgridError(ChainError.SNAPSHOT_INVALID, detail);
+}
+
+/** Decodes a snapshot into a state with the same root; CHAIN_SNAPSHOT_* when it is not one. */
+export function restoreState(bytes: Uint8Array): ChainState {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buffer.length < headerBytes) invalid(`${buffer.length} bytes is shorter than the header`);
+  if (buffer.toString('latin1', 0, 4) !== snapshotMagic) throw new TfgridError(ChainError.SNAPSHOT_UNSUPPORTED_VERSION, 'not a chain snapshot (magic)');
+  const version = buffer.readUInt16BE(4);
+  if (version !== snapshotVersion) throw new TfgridError(ChainError.SNAPSHOT_UNSUPPORTED_VERSION, `snapshot version ${version}; this build reads ${snapshotVersion}`);
+  const root = toHex(buffer.subarray(6, 38));
+  if (buffer.readUInt8(38) !== tableNames.length) invalid(`${buffer.readUInt8(38)} tables, expected ${tableNames.length}`);
+  let offset = headerBytes;
+  let state: ChainState | undefined;
+  for (const name of tableNames) {
+    const section = readSection(buffer, offset, name);
+    offset = section.end;
+    const records = decodeRecords(buffer.subarray(section.start, section.end), section.count, name);
+    if (state === undefined) state = new ChainState(metaTime(records));
+    const table = state.table(name);
+    for (const [key, value] of records) table.set(key, value);
+  }
+  if (offset !== buffer.length) invalid(`${buffer.length - offset} bytes after the last table`);
+  const rebuilt = state!.root();
+  if (rebuilt !== root) invalid(`contents give root ${rebuilt}, header says ${root}`);
+  return state!;
+}
+
+function readSection(buffer: Buffer, offset: number, name: TableName): { start: number; end: number; count: number } {
+  if (offset + 1 > buffer.length) invalid(`truncated before table ${name}`);
+  const nameBytes = buffer.readUInt8(offset);
+  if (offset + 1 + nameBytes + 8 > buffer.length) invalid(`truncated in the header of table ${name}`);
+  const found = buffer.toString('latin1', offset + 1, offset + 1 + nameBytes);
+  if (found !== name) invalid(`table ${found} where ${name} was expected`);
+  const count = buffer.readUInt32BE(offset + 1 + nameBytes);
+  const length = buffer.readUInt32BE(offset + 5 + nameBytes);
+  const start = offset + 9 + nameBytes;
+  if (start + length > buffer.length) invalid(`table ${name} announces ${length} bytes, ${buffer.length - start} left`);
+  if (count > length / 4) invalid(`table ${name} announces ${count} records in ${length} bytes`);
+  return { start, end: start + length, count };
+}
+
+function decodeRecords(bytes: Buffer, count: number, name: TableName): Array<[TableKey, unknown]> {
+  const records: Array<[TableKey, unknown]> = [];
+  let offset = 0;
+  const numeric = name !== 'meta' && name !== 'params' && name !== 'accounts';
+  const bigintField = bigintFields[name];
+  for (let i = 0; i < count; i++) {
+    const end = bytes.indexOf(10, offset);
+    if (end < 0) invalid(`table ${name}: record ${i} has no end`);
+    if (end - offset > snapshotRecordBytesMax) invalid(`table ${name}: record ${i} is ${end - offset} bytes`);
+    let entry: unknown;
+    try {
+      entry = JSON.parse(bytes.toString('utf8', offset, end));
+    } catch (error) {
+      invalid(`table ${name}: record ${i} is not JSON (${(error as Error).message})`);
+    }
+    if (!Array.isArray(entry) || entry.length !== 2) invalid(`table ${name}: record ${i} is not a [key, value] pair`);
+    const [key, value] = entry as [unknown, unknown];
+    if (numeric ? !Number.isSafeInteger(key) : typeof key !== 'string') invalid(`table ${name}: record ${i} has a bad key`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`table ${name}: record ${i} value is not an object`);
+    if (bigintField !== undefined) {
+      const record = value as Record<string, unknown>;
+      const text = record[bigintField];
+      if (typeof text !== 'string' || !/^[0-9]{1,40}$/.test(text)) invalid(`table ${name}: record ${i} ${bigintField} is not a decimal integer`);
+      record[bigintField] = BigInt(text);
+    }
+    records.push([key as TableKey, value]);
+    offset = end + 1;
+  }
+  if (offset !== bytes.length) invalid(`table ${name}: ${bytes.length - offset} bytes after its records`);
+  return records;
+}
+
+function metaTime(records: Array<[TableKey, unknown]>): number {
+  const meta = records.find(([key]) => key === 'meta')?.[1] as Meta | undefined;
+  if (meta === undefined || !Number.isSafeInteger(meta.timestampMs)) invalid('meta entry missing');
+  return meta.timestampMs;
+}

@@ -1,0 +1,149 @@
+// One keyed collection of the chain state (accounts, twins, contracts…), stored already split
+// into its commitment buckets: bucket = a fixed hash of the key, top `bits` bits. Each bucket's
+// hash covers its entries sorted by key, so only buckets written since the last root are hashed
+// again. Every write goes through `set`/`delete`, which (1) records the previous value in the
+// open journal so a failing transaction can be undone, (2) marks the bucket dirty, (3) tells the
+// table's index hooks, which keep the derived lookups (twin by account, contracts by node…).
+// Values are immutable: a change replaces the object, so the journal can keep the old one.
+import { createHash } from 'node:crypto';
+import { assert } from '../../../base/index.ts';
+import { BucketTree } from './bucket-tree.ts';
+
+export type TableKey = number | string;
+
+/** Called after every change with the previous and the new value (undefined = absent). */
+export type IndexHook<K extends TableKey, V> = (key: K, previous: V | undefined, next: V | undefined) => void;
+
+export interface JournalEntry {
+  undo(): void;
+}
+
+/** Where writes record how to undo themselves; `undefined` outside a transaction. */
+export interface JournalHolder {
+  journal: JournalEntry[] | undefined;
+}
+
+const bucketDomain = 'tfgrid/chain/state/bucket/v1\n';
+
+export interface TableOptions<K extends TableKey, V> {
+  readonly name: string;
+  readonly bits: number;
+  /** Canonical JSON of the value (RFC 8785); must equal `canonicalJson(value)`. */
+  readonly encode: (value: V) => string;
+  readonly journal: JournalHolder;
+  readonly keyKind: K extends number ? 'number' : 'string';
+}
+
+export class Table<K extends TableKey, V> {
+  readonly name: string;
+  readonly #encode: (value: V) => string;
+  readonly #holder: JournalHolder;
+  readonly #buckets: Array<Map<K, V> | undefined>;
+  readonly #tree: BucketTree;
+  readonly #shift: number;
+  readonly #numeric: boolean;
+  readonly #hooks: Array<IndexHook<K, V>> = [];
+  #dirty = new Set<number>();
+  #size = 0;
+
+  constructor(options: TableOptions<K, V>) {
+    this.name = options.name;
+    this.#encode = options.encode;
+    this.#holder = options.journal;
+    this.#tree = new BucketTree(options.bits);
+    this.#buckets = new Array<Map<K, V> | undefined>(2 ** options.bits);
+    this.#shift = 32 - options.bits;
+    this.#numeric = options.keyKind === 'number';
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  addHook(hook: IndexHook<K, V>): void {
+    this.#hooks.push(hook);
+  }
+
+  get(key: K): V | undefined {
+    return this.#buckets[this.bucketOf(key)]?.get(key);
+  }
+
+  has(key: K): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: K, value: V): void {
+    assert(value !== undefined, 'table values are never undefined');
+    this.#write(key, value);
+  }
+
+  delete(key: K): void {
+    this.#write(key, undefined);
+  }
+
+  /** The canonical JSON of a value of this table. */
+  encodeValue(value: V): string {
+    return this.#encode(value);
+  }
+
+  /** All values, in no defined order (callers that need an order sort). */
+  *values(): IterableIterator<V> {
+    for (const bucket of this.#buckets) if (bucket !== undefined) yield* bucket.values();
+  }
+
+  *entries(): IterableIterator<[K, V]> {
+    for (const bucket of this.#buckets) if (bucket !== undefined) yield* bucket.entries();
+  }
+
+  /** Fibonacci hashing of the key: sequential ids and random hex spread evenly over buckets. */
+  bucketOf(key: K): number {
+    if (this.#shift === 32) return 0;
+    let h: number;
+    if (typeof key === 'number') {
+      h = key >>> 0;
+    } else {
+      h = 0x811c9dc5; // FNV-1a over UTF-16 code units
+      for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    }
+    return Math.imul(h, 0x9e3779b1) >>> this.#shift;
+  }
+
+  /** The Merkle root over the buckets, rehashing the buckets written since the last call. */
+  root(): Uint8Array {
+    for (const index of this.#dirty) this.#tree.setLeaf(index, this.#hashBucket(index));
+    this.#dirty = new Set();
+    return this.#tree.root();
+  }
+
+  #write(key: K, value: V | undefined): void {
+    assert(typeof key === (this.#numeric ? 'number' : 'string'), `${this.name} key type`);
+    const index = this.bucketOf(key);
+    let bucket = this.#buckets[index];
+    const previous = bucket?.get(key);
+    if (previous === value) return;
+    if (value === undefined) {
+      bucket!.delete(key);
+      this.#size--;
+    } else {
+      if (bucket === undefined) this.#buckets[index] = bucket = new Map();
+      if (previous === undefined) this.#size++;
+      bucket.set(key, value);
+    }
+    this.#dirty.add(index);
+    const journal = this.#holder.journal;
+    if (journal !== undefined) journal.push({ undo: () => this.#write(key, previous) });
+    for (const hook of this.#hooks) hook(key, previous, value);
+  }
+
+  #hashBucket(index: number): Uint8Array {
+    const bucket = this.#buckets[index];
+    if (bucket === undefined || bucket.size === 0) return new Uint8Array(32);
+    const keys = [...bucket.keys()];
+    if (this.#numeric) (keys as number[]).sort((a, b) => a - b);
+    else keys.sort(); // UTF-16 code unit order, as canonical JSON sorts keys
+    let text = bucketDomain + this.name + '\n';
+    // Each entry is the canonical JSON of the pair [key, value], one per line (JSON has no raw newline).
+    for (const key of keys) text += `[${JSON.stringify(key)},${this.#encode(bucket.get(key)!)}]\n`;
+    return new Uint8Array(createHash('sha256').update(text).digest());
+  }
+}
