@@ -34,7 +34,16 @@ const Id = z.coerce.number().int().min(0).max(2 ** 32);
 const Height = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const Hash = hex(32);
 const Address = hex(32);
-const PageQuery = z.object({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(pageLimitMax).default(100) }).catchall(z.string().max(256));
+const PageQuery = z.object({
+  afterId: Id.default(0),
+  limit: z.coerce.number().int().min(1).max(pageLimitMax).default(100),
+  twinId: Id.optional(),
+  farmId: Id.optional(),
+  nodeId: Id.optional(),
+  kind: z.enum(['node', 'name', 'rent']).optional(),
+  state: z.enum(['Created', 'GracePeriod', 'Deleted']).optional(),
+  status: z.enum(['up', 'down']).optional(),
+}).strict();
 
 export interface RpcDeps {
   sequencer: Sequencer;
@@ -143,7 +152,6 @@ function list(c: Context, kind: ListKind, view: ChainView): Response {
   if (kind === 'contracts' && query['node'] !== undefined && query['hash'] !== undefined) {
     return found(c, view.contractByNodeHash(parse(Id, query['node'], 'node'), parse(z.string().min(1).max(128), query['hash'], 'hash')), `contract on node ${query['node']} with hash ${query['hash']}`);
   }
-  const { offset, limit, ...filter } = parse(PageQuery, query, 'query');
-  const page = view.list(kind, { offset, limit, filter: filter });
-  return send(c, 200, { ...page, offset, limit });
+  const { afterId, limit, ...filter } = parse(PageQuery, query, 'query');
+  return send(c, 200, view.list(kind, { afterId, limit, filter }));
 }

@@ -97,6 +97,6 @@ export function toyView(machine: ToyMachine): ChainView {
     params: () => ({ toy: true, height: machine.height }),
     account: (address) => (machine.nonces.has(address) ? { address, nonce: machine.nonces.get(address), balance: 10n ** 20n } : undefined),
     twin: none, twinByAccount: none, farm: none, farmByName: none, node: none, nodeByTwin: none, contract: none, contractByNodeHash: none,
-    list: (_kind, page) => ({ items: [...machine.nonces.keys()].slice(page.offset, page.offset + page.limit), total: machine.nonces.size }),
+    list: (_kind, page) => ({ items: [...machine.nonces.keys()].slice(page.afterId, page.afterId + page.limit), nextAfterId: undefined }),
   };
 }
