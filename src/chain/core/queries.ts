@@ -6,7 +6,9 @@ import type { Address } from './seam.ts';
 import type { ChainState } from './state/state.ts';
 
 export type AccountView = Omit<Account, 'balance'> & { readonly balance: string };
-export type ContractView = Omit<Contract, 'debt'> & { readonly debt: string };
+type WithDebtText<C> = C extends unknown ? Omit<C, 'debt'> & { readonly debt: string } : never;
+/** A contract with its debt as a decimal string; still discriminated on `kind`. */
+export type ContractView = WithDebtText<Contract>;
 
 export const listLimitMax = 1000;
 /** Ids looked at per list call, so a filter matching little cannot make one call scan millions. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ChainError } from '../../errors.ts';
 import { DeleteReason, ContractKind, ContractState, type Contract, type ContractCommon, type NodeContract } from '../entities.ts';
-import { deleteContract, settleContract } from '../billing/lifecycle.ts';
+import { deleteContract, settleContract, sortedIds } from '../billing/lifecycle.ts';
 import type { ChainState } from '../state/state.ts';
 import { defineTx, refuse, requireContract, requireFarm, requireNode, signerTwin, type TxContext } from './context.ts';
 import { contractName, hex, id, resources, text } from './fields.ts';
@@ -103,7 +103,8 @@ export const rentContractCreate = defineTx('contract.rent.create', z.strictObjec
   const node = requireNode(state, payload.nodeId);
   const rentId = state.rentByNode.get(node.id);
   if (rentId !== undefined) refuse(ChainError.NODE_RENTED, `node ${node.id} is rented (contract ${rentId})`);
-  for (const contractId of state.contractsByNode.get(node.id) ?? []) {
+  // In id order: the message names the first, and messages are part of the block's results.
+  for (const contractId of sortedIds(state.contractsByNode.get(node.id))) {
     const other = state.contracts.get(contractId)!;
     if (other.twinId !== twin.id) refuse(ChainError.NODE_HAS_CONTRACTS, `node ${node.id} has contract ${contractId} of twin ${other.twinId}`);
   }

@@ -188,7 +188,8 @@ test('node resource reports: only the node, only its own node contracts', () => 
   h.ok(user, 'contract.name.create', { name: 'myname' });
   const used = { cru: 1, mru: 2 ** 30, sru: 0, hru: 0 };
   h.ok(nodeKey, 'node.report', { reports: [{ contractId: 1, resources: used }] });
-  assert.deepEqual(h.machine.query.contract(1)!.kind === 'node' && h.machine.query.contract(1)!.resources, used);
+  const contract = h.machine.query.contract(1)!;
+  assert.deepEqual(contract.kind === 'node' && contract.resources, used);
   refused(h, user, 'node.report', { reports: [{ contractId: 1, resources: used }] }, ChainError.UNKNOWN_NODE);
   refused(h, nodeKey, 'node.report', { reports: [{ contractId: 1, resources: used }, { contractId: 2, resources: used }] }, ChainError.NOT_OWNER);
   refused(h, nodeKey, 'node.report', { reports: [] }, ChainError.INVALID_PAYLOAD);
@@ -258,7 +259,7 @@ test('precheck agrees with apply and changes nothing', () => {
   const poor = h.tx(user, 'transfer', { to: other.publicKeyHex, amount: (3n * tft).toString() });
   assert.equal(h.machine.precheck(poor, 0)?.code, ChainError.INSUFFICIENT_FUNDS);
   assert.equal(h.machine.precheck({ ...poor, type: 'nope' }, 0)?.code, ChainError.UNKNOWN_TX_TYPE);
-  assert.equal(h.machine.precheck({ ...poor, signer: 'xyz' } as never, 0)?.code, ChainError.INVALID_TX);
+  assert.equal(h.machine.precheck({ ...poor, signer: 'xyz' }, 0)?.code, ChainError.INVALID_TX);
   assert.equal(h.machine.stateRoot(), root);
   assert.equal(h.machine.query.contractByName('abc'), undefined);
 });
