@@ -46,6 +46,12 @@ export interface Zdb {
    * failure is logged and retried at the next call (the data entries are already written).
    */
   flushWrites(): void;
+  /**
+   * The caller has copied every value (Buffer) of every reply execute() returned so far, so the
+   * engine may reuse their memory for later reads. Values it recycles are at most 8 KiB. Without
+   * this call, replies stay valid for as long as they are referenced.
+   */
+  releaseReplies(): void;
   /** fdatasync every file written since the last call (data files before index files). */
   syncDirty(): void;
   /** Set when a STOP command was executed (the shell then closes). */
@@ -147,6 +153,10 @@ class ZdbInstance implements Zdb {
     } catch (error) {
       this.log.error('index write failed; retried at the next batch (a restart rebuilds it from the data)', { error });
     }
+  }
+
+  releaseReplies(): void {
+    this.engine.recycleReads();
   }
 
   syncDirty(): void {

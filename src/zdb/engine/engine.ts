@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { TfgridError, assert, type Logger } from '../../base/index.ts';
 import { ZdbError } from '../errors.ts';
-import { NamespaceFiles, fsyncDirSync, newIoStats, type IoStats } from './files.ts';
+import { NamespaceFiles, fsyncDirSync, newSharedFileState, type IoStats, type SharedFileState } from './files.ts';
 import { DESCRIPTOR_BYTES, MODE_SEQ, MODE_USER, decodeDescriptor, encodeDescriptor } from './format.ts';
 import { loadNamespace, type LoadReport } from './loader.ts';
 import { Namespace, type Mode } from './namespace.ts';
@@ -27,9 +27,7 @@ export interface EngineOptions {
 export class Engine {
   readonly options: EngineOptions;
   readonly log: Logger;
-  readonly io: IoStats = newIoStats();
-  /** Namespaces whose files hold staged index items (see NamespaceFiles). */
-  private readonly staged = new Set<NamespaceFiles>();
+  private readonly shared: SharedFileState = newSharedFileState();
   /** Slot order as NSLIST shows it: default first, freed slots reused (like 0-db). */
   private readonly slots: (Namespace | null)[] = [];
   private readonly byName = new Map<string, Namespace>();
@@ -129,9 +127,19 @@ export class Engine {
     fsyncDirSync(ns.files.indexDir);
   }
 
+  /** INFO's disk byte counters. */
+  get io(): IoStats {
+    return this.shared.io;
+  }
+
   /** Writes every staged index item out (one pwrite per namespace written since the last call). */
   flushStaged(): void {
-    for (const files of this.staged) files.flushStaged();
+    for (const files of this.shared.staged) files.flushStaged();
+  }
+
+  /** Every value read so far has been copied by its consumer: read buffers may be reused. */
+  recycleReads(): void {
+    this.shared.reads.recycle();
   }
 
   syncDirty(): void {
@@ -143,7 +151,7 @@ export class Engine {
   }
 
   private load(name: string): Namespace {
-    const files = new NamespaceFiles(join(this.options.indexDir, name), join(this.options.dataDir, name), this.io, this.staged);
+    const files = new NamespaceFiles(join(this.options.indexDir, name), join(this.options.dataDir, name), this.shared);
     fs.mkdirSync(files.indexDir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(files.dataDir, { recursive: true, mode: 0o700 });
     const ns = new Namespace(name, files);

@@ -64,6 +64,50 @@ export function newIoStats(): IoStats {
 }
 
 /**
+ * Buffers for values read from data files (GET, MGET, HISTORY, the SET identical-value check).
+ * They are carved from a slab, as Node's Buffer pool does (whose pool only serves < 4 KiB):
+ * a fresh ArrayBuffer per 4 KiB GET made V8 run a full mark-compact every few tens of MB read.
+ * A served value is a view that may outlive the read, so the slab is only reused after
+ * recycle(): the caller's promise that every value handed out so far has been copied (the
+ * server shell encodes each reply before the next command). Without recycle() a full slab is
+ * replaced, never overwritten.
+ */
+export class ReadArena {
+  static readonly SLAB_BYTES = 256 * 1024;
+  /** Larger reads get their own buffer (and are never recycled). */
+  static readonly SHARE_BYTES_MAX = 8 * 1024;
+  private slab = Buffer.allocUnsafeSlow(ReadArena.SLAB_BYTES);
+  private used = 0;
+
+  take(bytes: number): Buffer {
+    if (bytes > ReadArena.SHARE_BYTES_MAX) return Buffer.allocUnsafe(bytes);
+    if (this.used + bytes > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(ReadArena.SLAB_BYTES);
+      this.used = 0;
+    }
+    const buffer = this.slab.subarray(this.used, this.used + bytes);
+    this.used += (bytes + 7) & ~7; // 8-byte aligned views
+    return buffer;
+  }
+
+  recycle(): void {
+    this.used = 0;
+  }
+}
+
+/** Engine-wide state every namespace's files share. */
+export interface SharedFileState {
+  readonly io: IoStats;
+  /** Files holding staged index items; the engine flushes them once per batch. */
+  readonly staged: Set<NamespaceFiles>;
+  readonly reads: ReadArena;
+}
+
+export function newSharedFileState(): SharedFileState {
+  return { io: newIoStats(), staged: new Set(), reads: new ReadArena() };
+}
+
+/**
  * The current (appended-to) index and data file of a namespace plus a small cache of
  * descriptors on older files. Tracks which files were written since the last sync.
  *
@@ -95,14 +139,16 @@ export class NamespaceFiles {
   private indexWrittenSize = 0;
 
   private readonly io: IoStats;
-  /** Files with staged index bytes (shared by the engine, which flushes them per turn). */
-  private readonly stagedSet: Set<NamespaceFiles> | undefined;
+  private readonly stagedSet: Set<NamespaceFiles>;
+  /** Where readValue() puts what it reads. */
+  readonly reads: ReadArena;
 
-  constructor(indexDir: string, dataDir: string, io: IoStats = newIoStats(), stagedSet?: Set<NamespaceFiles>) {
+  constructor(indexDir: string, dataDir: string, shared: SharedFileState = newSharedFileState()) {
     this.indexDir = indexDir;
     this.dataDir = dataDir;
-    this.io = io;
-    this.stagedSet = stagedSet;
+    this.io = shared.io;
+    this.stagedSet = shared.staged;
+    this.reads = shared.reads;
   }
 
   /** Opens file pair `id` as the current one (creating missing files with their header). */
@@ -161,7 +207,7 @@ export class NamespaceFiles {
       this.staged.copy(grown, 0, 0, this.stagedBytes);
       this.staged = grown;
     }
-    if (this.stagedBytes === 0) this.stagedSet?.add(this);
+    if (this.stagedBytes === 0) this.stagedSet.add(this);
     this.staged.set(bytes, this.stagedBytes);
     this.stagedBytes += bytes.length;
     const offset = this.indexSize;
@@ -189,7 +235,7 @@ export class NamespaceFiles {
     }
     this.indexWrittenSize += this.stagedBytes;
     this.stagedBytes = 0;
-    this.stagedSet?.delete(this);
+    this.stagedSet.delete(this);
     if (this.staged.length > STAGED_INDEX_BYTES_INITIAL * 4) this.staged = Buffer.allocUnsafe(STAGED_INDEX_BYTES_INITIAL); // give a burst's growth back
   }
 

@@ -23,7 +23,7 @@ export interface Location {
  */
 export function readValue(ns: Namespace, location: Location, id: Uint8Array): ValueRead {
   const total = DATA_ENTRY_BYTES + id.length + location.length;
-  const buffer = Buffer.allocUnsafe(total);
+  const buffer = ns.files.reads.take(total);
   let read: number;
   try {
     read = ns.files.readData(location.dataId, buffer, total, location.dataOffset);

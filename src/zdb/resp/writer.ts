@@ -1,6 +1,6 @@
 // Encoder for replies (server) and commands (client), into slabs that are never overwritten.
 import { assert } from '../../base/index.ts';
-import { CR, LF, STAR, DOLLAR, PLUS, MINUS, COLON, ZERO, RespError, type RespValue } from './types.ts';
+import { CR, LF, STAR, DOLLAR, PLUS, MINUS, COLON, ZERO, EMPTY, RespError, type RespValue } from './types.ts';
 
 /** Where RespWriter.flushTo() sends bytes: a net.Socket or anything shaped like one. */
 export interface RespSink {
@@ -12,6 +12,10 @@ export interface RespSink {
 export interface RespWriterOptions {
   /** Size of each output slab. */
   slabBytes?: number;
+  /** A slab that fills up is replaced by one twice as large, up to this size (default
+   *  slabBytes: no growth). With recycle(), a writer so settles on one slab that holds its
+   *  usual batch. */
+  slabBytesMax?: number;
   /** Bulks at least this large are referenced rather than copied into the slab. */
   referenceBytesMin?: number;
 }
@@ -23,9 +27,10 @@ export interface RespWriterOptions {
  * copied at all: they become their own chunk, so do not mutate them until written.
  */
 export class RespWriter {
-  private readonly slabBytes: number;
+  private slabBytes: number;
+  private readonly slabBytesMax: number;
   private readonly referenceBytesMin: number;
-  private slab: Buffer;
+  private slab: Buffer = EMPTY; // allocated at the first write
   private start = 0;
   private end = 0;
   private chunks: Buffer[] = [];
@@ -33,9 +38,10 @@ export class RespWriter {
 
   constructor(options: RespWriterOptions = {}) {
     this.slabBytes = options.slabBytes ?? 64 * 1024;
+    this.slabBytesMax = options.slabBytesMax ?? this.slabBytes;
     this.referenceBytesMin = options.referenceBytesMin ?? 16 * 1024;
     assert(this.slabBytes >= 64, 'a slab holds at least a header');
-    this.slab = Buffer.allocUnsafe(this.slabBytes);
+    assert(this.slabBytesMax >= this.slabBytes, 'slabs only grow');
   }
 
   /** Bytes written and not yet taken. */
@@ -139,6 +145,19 @@ export class RespWriter {
     return Buffer.concat(chunks);
   }
 
+  /**
+   * The caller's promise that the sink holds no reference to any chunk taken so far (a socket
+   * whose writes all completed synchronously has `writableLength === 0`): writing starts over
+   * at the beginning of the current slab instead of replacing it when full. A server that
+   * recycles after each flush reuses one slab per connection instead of allocating its whole
+   * output (every new slab is an ArrayBuffer, and their churn drives V8's full collections).
+   */
+  recycle(): void {
+    assert(this.end === this.start && this.chunks.length === 0, 'recycle() follows take() or flushTo()');
+    this.start = 0;
+    this.end = 0;
+  }
+
   /** Writes everything pending to `sink` in one corked batch; returns sink.write()'s verdict. */
   flushTo(sink: RespSink): boolean {
     const chunks = this.take();
@@ -195,6 +214,7 @@ export class RespWriter {
 
   private ensure(bytes: number): void {
     if (this.slab.length - this.end >= bytes) return;
+    if (this.slab.length > 0) this.slabBytes = Math.min(this.slabBytesMax, this.slabBytes * 2);
     this.cut();
     this.slab = Buffer.allocUnsafe(Math.max(this.slabBytes, bytes));
     this.start = 0;

@@ -32,12 +32,19 @@ export interface CommandExecutor<S extends SessionState> {
   execute(session: S, args: Buffer[]): Reply | Promise<Reply>;
   /** Writes out what execute() staged; called before each batch's replies are sent. */
   flushWrites?(): void;
+  /** Every reply returned so far has been encoded, and Buffers under REPLY_COPY_BYTES_MAX in
+   *  them copied: the executor may reuse their memory. */
+  releaseReplies?(): void;
   /** fdatasync what was written since the last call (includes flushWrites). */
   syncDirty(): void;
   readonly stopRequested: boolean;
   /** Network byte counters shown by INFO; the shell keeps them. */
   readonly counters?: { networkRxBytes: number; networkTxBytes: number };
 }
+
+/** Buffers in replies shorter than this are copied into the connection's output slab when
+ *  encoded (larger ones are referenced until written). */
+export const REPLY_COPY_BYTES_MAX = 16 * 1024;
 
 export interface ZdbServerOptions<S extends SessionState> {
   executor: CommandExecutor<S>;
@@ -133,7 +140,9 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
 
 class Connection<S extends SessionState> {
   private readonly parser: RequestParser;
-  private readonly writer = new RespWriter();
+  // Starts small and grows to hold the connection's usual batch (16 pipelined 4 KiB replies
+  // need 66 KiB); recycled after every synchronous write, so a steady client allocates nothing.
+  private readonly writer = new RespWriter({ slabBytes: 16 * 1024, slabBytesMax: 256 * 1024, referenceBytesMin: REPLY_COPY_BYTES_MAX });
   private readonly session: S;
   private readonly socket: Socket;
   private readonly options: ZdbServerOptions<S>;
@@ -187,12 +196,16 @@ class Connection<S extends SessionState> {
       this.writer.value(reply);
       if (this.session.closeRequested) this.closing = true;
     }
-    if (produced) this.scheduleFlush(this);
+    if (produced) {
+      this.options.executor.releaseReplies?.();
+      this.scheduleFlush(this);
+    }
   }
 
   private resume(reply: Reply): void {
     this.waiting = false;
     this.writer.value(reply);
+    this.options.executor.releaseReplies?.();
     this.scheduleFlush(this);
     this.run();
   }
@@ -202,6 +215,8 @@ class Connection<S extends SessionState> {
     const counters = this.options.executor.counters;
     if (counters !== undefined) counters.networkTxBytes += this.writer.byteLength;
     if (!this.writer.flushTo(this.socket)) this.socket.pause(); // resumed on 'drain'
+    // Written synchronously in full: the socket keeps no reference to the slab, reuse it.
+    if (this.socket.writableLength === 0) this.writer.recycle();
     if (this.closing) this.socket.end();
   }
 
