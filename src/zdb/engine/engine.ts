@@ -84,8 +84,9 @@ export class Engine {
   reload(ns: Namespace): LoadReport {
     ns.files.closeAll();
     ns.resetState();
+    ns.files.stagingIndex = false;
     const report = loadNamespace(ns, { instanceMode: this.options.mode, log: this.log });
-    ns.files.flushStaged();
+    ns.files.stagingIndex = true;
     return report;
   }
 
@@ -157,7 +158,7 @@ export class Engine {
     const ns = new Namespace(name, files);
     this.readDescriptor(ns);
     const report = loadNamespace(ns, { instanceMode: this.options.mode, log: this.log });
-    ns.files.flushStaged(); // items rebuilt by replay
+    ns.files.stagingIndex = true;
     this.log.debug('namespace loaded', { namespace: name, ...report, entries: ns.stats.entries });
     const free = this.slots.indexOf(null);
     if (free >= 0) this.slots[free] = ns;

@@ -133,6 +133,9 @@ export class NamespaceFiles {
   private readonly indexFds = new Map<number, number>();
   private readonly dirtyData = new Set<number>();
   private readonly dirtyIndex = new Set<number>();
+  /** Stage index appends (the engine turns this on once a namespace is loaded; the loader
+   *  reads index files directly, so during a load every append is written at once). */
+  stagingIndex = false;
   /** Index bytes appended but not yet written; they belong at `indexWrittenSize`. */
   private staged = Buffer.allocUnsafe(STAGED_INDEX_BYTES_INITIAL);
   private stagedBytes = 0;
@@ -214,6 +217,7 @@ export class NamespaceFiles {
     this.indexSize += bytes.length;
     this.io.indexWriteBytes += bytes.length;
     this.dirtyIndex.add(this.currentId);
+    if (!this.stagingIndex) this.flushStaged();
     return offset;
   }
 
