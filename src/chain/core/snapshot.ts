@@ -4,12 +4,16 @@
 //     records: canonical JSON of [key, value] each followed by "\n" (JSON never holds a raw newline)
 // Decoding bounds every length by the bytes left and refuses unknown versions; the rebuilt
 // state must give the recorded root, so a flipped byte anywhere is caught.
-import { TfgridError } from '../../base/index.ts';
+import { z } from 'zod';
+import { TfgridError, isTfgridError } from '../../base/index.ts';
 import { toHex } from '../../crypto/index.ts';
 import { ChainError } from '../errors.ts';
 import type { Meta } from './entities.ts';
 import { ChainState, tableNames, type TableName } from './state/state.ts';
 import type { TableKey } from './state/table.ts';
+import { paramsFields } from './tx/fields.ts';
+
+const paramsSchema = z.strictObject(paramsFields);
 
 export const snapshotMagic = 'TFCS';
 export const snapshotVersion = 1;
@@ -63,6 +67,16 @@ function invalid(detail: string): never {
 
 /** Decodes a snapshot into a state with the same root; CHAIN_SNAPSHOT_* when it is not one. */
 export function restoreState(bytes: Uint8Array): ChainState {
+  try {
+    return decodeSnapshot(bytes);
+  } catch (error) {
+    if (isTfgridError(error)) throw error;
+    // A record of the right JSON shape but the wrong fields fails inside an encoder or a hook.
+    throw new TfgridError(ChainError.SNAPSHOT_INVALID, `a record does not fit its table: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function decodeSnapshot(bytes: Uint8Array): ChainState {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buffer.length < headerBytes) invalid(`${buffer.length} bytes is shorter than the header`);
   if (buffer.toString('latin1', 0, 4) !== snapshotMagic) throw new TfgridError(ChainError.SNAPSHOT_UNSUPPORTED_VERSION, 'not a chain snapshot (magic)');
@@ -79,6 +93,8 @@ export function restoreState(bytes: Uint8Array): ChainState {
     if (state === undefined) state = new ChainState(metaTime(records));
     const table = state.table(name);
     for (const [key, value] of records) table.set(key, value);
+    // Later tables' index hooks read the params: check them before going on.
+    if (name === 'params' && !paramsSchema.safeParse(state.params.get('params')).success) invalid('params entry missing or malformed');
   }
   if (offset !== buffer.length) invalid(`${buffer.length - offset} bytes after the last table`);
   const rebuilt = state!.root();

@@ -13,6 +13,19 @@ import { nameCostUsdUnits, rentCostUsdUnits, resourcesCostUsdUnits, usdToTftUnit
 
 export type Emit = (event: ChainEvent) => void;
 
+/**
+ * Per-bill lookups that depend only on the contract's node (its farm's policy and farmer), cached
+ * for the span of one block's billing: nothing billing does changes a farm's policy or owner.
+ */
+export type BillingCache = Map<number, { readonly policy: PricingPolicy; readonly payee: Address }>;
+
+function nodeTerms(state: ChainState, contract: Contract, cache: BillingCache | undefined): { readonly policy: PricingPolicy; readonly payee: Address } {
+  if (cache === undefined || contract.kind === ContractKind.name) return { policy: policyOf(state, contract), payee: payeeOf(state, contract) };
+  let terms = cache.get(contract.nodeId);
+  if (terms === undefined) cache.set(contract.nodeId, (terms = { policy: policyOf(state, contract), payee: payeeOf(state, contract) }));
+  return terms;
+}
+
 function policyOf(state: ChainState, contract: Contract): PricingPolicy {
   const params = state.getParams();
   let policyId = params.defaultPricingPolicyId;
@@ -38,9 +51,8 @@ function payeeOf(state: ChainState, contract: Contract): Address {
 }
 
 /** TFT units due for the time since the contract's last bill, up to `nowMs`. */
-export function amountDue(state: ChainState, contract: Contract, nowMs: number): bigint {
+export function amountDue(state: ChainState, contract: Contract, nowMs: number, policy = policyOf(state, contract)): bigint {
   const elapsedMs = nowMs - contract.lastBilledMs;
-  const policy = policyOf(state, contract);
   let usd: number;
   if (contract.kind === ContractKind.name) {
     usd = nameCostUsdUnits(elapsedMs, policy);
@@ -115,34 +127,35 @@ function spreadRentState(state: ChainState, rent: Contract, nowMs: number, emit:
 }
 
 /** Bills one contract for (lastBilledMs, nowMs] and moves it through its states. */
-export function billContract(state: ChainState, contract: Contract, nowMs: number, emit: Emit): void {
+export function billContract(state: ChainState, contract: Contract, nowMs: number, emit: Emit, cache?: BillingCache): void {
   const params = state.getParams();
-  const due = amountDue(state, contract, nowMs);
+  const terms = nodeTerms(state, contract, cache);
+  const due = amountDue(state, contract, nowMs, terms.policy);
   const total = contract.debt + due;
   const twin = state.twins.get(contract.twinId);
   const payer = twin === undefined ? undefined : state.accounts.get(twin.account);
   const balance = payer?.balance ?? 0n;
-  let current = contract;
+  const nextBillMs = nowMs + params.billingPeriodMs;
   if (balance >= total && !heldByRent(state, contract)) {
     if (total > 0n) {
       state.accounts.set(payer!.address, { ...payer!, balance: balance - total });
-      credit(state, payeeOf(state, contract), total);
+      credit(state, terms.payee, total);
       emit({ type: 'ContractBilled', contractId: contract.id, twinId: contract.twinId, amount: total.toString(), periodMs: nowMs - contract.lastBilledMs });
     }
     if (contract.state === ContractState.gracePeriod) {
-      current = setCreated(state, { ...contract, debt: 0n }, emit);
-      spreadRentState(state, current, nowMs, emit);
-    } else if (contract.debt !== 0n) current = { ...contract, debt: 0n };
+      const restored = setCreated(state, { ...contract, lastBilledMs: nowMs, nextBillMs }, emit);
+      spreadRentState(state, restored, nowMs, emit);
+    } else {
+      state.contracts.set(contract.id, { ...contract, lastBilledMs: nowMs, nextBillMs, debt: 0n });
+    }
   } else if (contract.state === ContractState.created) {
-    current = setGrace(state, contract, nowMs, total, emit);
-    spreadRentState(state, current, nowMs, emit);
+    const grace = setGrace(state, { ...contract, lastBilledMs: nowMs, nextBillMs }, nowMs, total, emit);
+    spreadRentState(state, grace, nowMs, emit);
   } else if (nowMs - contract.graceStartMs >= params.gracePeriodMs) {
     deleteContract(state, contract, DeleteReason.outOfFunds, emit);
-    return;
   } else {
-    current = { ...contract, debt: total };
+    state.contracts.set(contract.id, { ...contract, lastBilledMs: nowMs, nextBillMs, debt: total });
   }
-  state.contracts.set(contract.id, { ...current, lastBilledMs: nowMs, nextBillMs: nowMs + params.billingPeriodMs });
 }
 
 /** The final bill at cancellation: charges what the balance allows (the rest is forgiven). */
@@ -162,23 +175,21 @@ export function settleContract(state: ChainState, contract: Contract, nowMs: num
 export function billDueContracts(state: ChainState, nowMs: number, emit: Emit): number {
   const popped = state.billingQueue.popUpTo(nowMs);
   if (popped.length === 0) return 0;
-  const due: number[] = [];
-  const seen = new Set<number>();
-  for (const id of popped) {
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const contract = state.contracts.get(id);
-    if (contract === undefined) continue;
-    if (contract.nextBillMs <= nowMs) due.push(id);
-    else state.billingQueue.push(contract.nextBillMs, id);
-  }
-  due.sort((a, b) => a - b);
+  // A typed array sorts numbers natively; duplicates (stale queue entries) end up adjacent.
+  const ids = Float64Array.from(popped).sort();
+  const cache: BillingCache = new Map();
   let billed = 0;
-  for (const id of due) {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (i > 0 && ids[i - 1] === id) continue;
     // An earlier bill in this block may have deleted it (a rent taking its node contracts).
     const contract = state.contracts.get(id);
-    if (contract === undefined || contract.nextBillMs > nowMs) continue;
-    billContract(state, contract, nowMs, emit);
+    if (contract === undefined) continue;
+    if (contract.nextBillMs > nowMs) {
+      state.billingQueue.push(contract.nextBillMs, id);
+      continue;
+    }
+    billContract(state, contract, nowMs, emit, cache);
     billed++;
   }
   return billed;

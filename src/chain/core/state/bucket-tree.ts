@@ -2,18 +2,19 @@
 // only along the paths of dirty buckets. Convention that makes a fresh (all-zero) array valid with
 // no set-up work: an empty bucket hashes to 32 zero bytes, and a node whose two children are
 // both zero is zero; any other node is SHA-256(0x01 ‖ left ‖ right).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { assert } from '../../../base/index.ts';
 
 const hashBytes = 32;
 export const bucketBitsMax = 16;
-const nodePrefix = new Uint8Array([1]);
 
 export class BucketTree {
   readonly bits: number;
   // Node i (1 = root) lives at [32 i, 32 i + 32); leaves are nodes 2^bits … 2^(bits+1) − 1.
   readonly #nodes: Uint8Array;
   #dirty: number[] = [];
+  /** 0x01 ‖ left ‖ right, reused for every node. */
+  readonly #scratch = new Uint8Array(1 + 2 * hashBytes);
 
   constructor(bits: number) {
     assert(Number.isInteger(bits) && bits >= 0 && bits <= bucketBitsMax, 'bucket bits in 0..16');
@@ -56,8 +57,10 @@ export class BucketTree {
       this.#nodes.fill(0, target, target + hashBytes);
       return;
     }
-    const digest = createHash('sha256').update(nodePrefix).update(left).update(right).digest();
-    this.#nodes.set(digest, target);
+    this.#scratch[0] = 1;
+    this.#scratch.set(left, 1);
+    this.#scratch.set(right, 1 + hashBytes);
+    this.#nodes.set(hash('sha256', this.#scratch, 'buffer'), target);
   }
 }
 

@@ -7,10 +7,18 @@ import { canonicalJson } from '../../../crypto/index.ts';
 
 type Encode = (value: unknown) => string;
 
+// eslint-disable-next-line no-control-regex -- JSON escapes exactly these control characters
+const needsEscape = /["\\\u0000-\u001f]/;
+
+/** A JSON string; most need no escaping, which skips JSON.stringify (the slow part). */
+export function text(value: string): string {
+  return needsEscape.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
 function scalar(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return text(value);
     case 'number':
       return Number.isFinite(value) ? String(value) : canonicalJson(value);
     case 'bigint':

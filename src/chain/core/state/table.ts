@@ -5,7 +5,7 @@
 // open journal so a failing transaction can be undone, (2) marks the bucket dirty, (3) tells the
 // table's index hooks, which keep the derived lookups (twin by account, contracts by node…).
 // Values are immutable: a change replaces the object, so the journal can keep the old one.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { assert } from '../../../base/index.ts';
 import { BucketTree } from './bucket-tree.ts';
 
@@ -102,8 +102,11 @@ export class Table<K extends TableKey, V> {
     if (typeof key === 'number') {
       h = key >>> 0;
     } else {
-      h = 0x811c9dc5; // FNV-1a over UTF-16 code units
-      for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+      // FNV-1a over the first 16 UTF-16 code units: string keys are addresses (random hex), so
+      // their start spreads as well as the whole, at a quarter of the cost.
+      h = 0x811c9dc5;
+      const end = Math.min(key.length, 16);
+      for (let i = 0; i < end; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
     }
     return Math.imul(h, 0x9e3779b1) >>> this.#shift;
   }
@@ -141,9 +144,23 @@ export class Table<K extends TableKey, V> {
     const keys = [...bucket.keys()];
     if (this.#numeric) (keys as number[]).sort((a, b) => a - b);
     else keys.sort(); // UTF-16 code unit order, as canonical JSON sorts keys
-    let text = bucketDomain + this.name + '\n';
-    // Each entry is the canonical JSON of the pair [key, value], one per line (JSON has no raw newline).
-    for (const key of keys) text += `[${JSON.stringify(key)},${this.#encode(bucket.get(key)!)}]\n`;
-    return new Uint8Array(createHash('sha256').update(text).digest());
+    // Each entry is the canonical JSON of the pair [key, value], one per line (JSON has no raw
+    // newline), written as UTF-8 into a reused buffer: cheaper than hashing a concatenated string.
+    let offset = scratch.write(bucketDomain + this.name + '\n', 0, 'utf8');
+    for (const key of keys) {
+      const entry = `[${typeof key === 'number' ? key : JSON.stringify(key)},${this.#encode(bucket.get(key)!)}]\n`;
+      if (offset + entry.length * 3 > scratch.length) scratch = growScratch(scratch, offset, entry.length * 3);
+      offset += scratch.write(entry, offset, 'utf8');
+    }
+    return new Uint8Array(hash('sha256', scratch.subarray(0, offset), 'buffer'));
   }
+}
+
+/** Shared by every table: buckets are hashed one at a time. */
+let scratch: Buffer = Buffer.alloc(1 << 16);
+
+function growScratch(current: Buffer, used: number, more: number): Buffer {
+  const next = Buffer.alloc(Math.max(current.length * 2, used + more));
+  current.copy(next, 0, 0, used);
+  return next;
 }
