@@ -20,7 +20,7 @@ export const snapshotVersion = 1;
 const headerBytes = 4 + 2 + 32 + 1;
 /** One record (an entity) at most. */
 export const snapshotRecordBytesMax = 1024 * 1024;
-const chunkChars = 1 << 20;
+const chunkBytes = 16 << 20;
 
 /** Fields held as bigint in memory and as decimal strings in JSON. */
 const bigintFields: Partial<Record<TableName, string>> = { accounts: 'balance', contracts: 'debt' };
@@ -40,19 +40,23 @@ export function encodeSnapshot(state: ChainState): Uint8Array {
 
 function encodeTable(state: ChainState, name: TableName): Buffer[] {
   const table = state.table(name);
+  // Entries are written as UTF-8 straight into 16 MiB chunks: no giant strings, little garbage.
   const chunks: Buffer[] = [];
-  let text = '';
+  let chunk = Buffer.allocUnsafe(chunkBytes);
+  let offset = 0;
   let count = 0;
   for (const [key, value] of table.entries()) {
-    text += `[${JSON.stringify(key)},${table.encodeValue(value)}]\n`;
-    count++;
-    if (text.length >= chunkChars) {
-      chunks.push(Buffer.from(text, 'utf8'));
-      text = '';
+    const line = `[${JSON.stringify(key)},${table.encodeValue(value)}]\n`;
+    if (offset + line.length * 3 > chunk.length) {
+      chunks.push(chunk.subarray(0, offset));
+      chunk = Buffer.allocUnsafe(Math.max(chunkBytes, line.length * 3));
+      offset = 0;
     }
+    offset += chunk.write(line, offset, 'utf8');
+    count++;
   }
-  if (text.length > 0) chunks.push(Buffer.from(text, 'utf8'));
-  const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  if (offset > 0) chunks.push(chunk.subarray(0, offset));
+  const bytes = chunks.reduce((sum, part) => sum + part.length, 0);
   const head = Buffer.alloc(1 + name.length + 8);
   head.writeUInt8(name.length, 0);
   head.write(name, 1, 'latin1');
