@@ -12,3 +12,6 @@ export { buildTx, verifyTxSignature, txHash, checkEnvelope, txHashDomain, txPayl
 export { TxType, txKinds, type TxTypeName } from './core/tx/registry.ts';
 export { blockHash, blockHeader, signBlock, verifyBlock, txRoot, resultsRoot, type BlockHeader } from './core/block.ts';
 export { computeUnits, storageUnits, cloudUnits, resourcesCostUsdUnits, rentCostUsdUnits, nameCostUsdUnits, usdToTftUnits } from './core/billing/cost.ts';
+// Shell (log, sequencer, RPC, node wiring) and the typed client.
+export * from './shell/index.ts';
+export { ChainClient, type ChainClientOptions, type TxPayloads, type Submitted, type Included, type Health, type SubmitOptions, type Subscription, type ListPageOf } from './client.ts';
