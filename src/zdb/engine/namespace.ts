@@ -211,7 +211,9 @@ export class Namespace {
     Object.assign(slot, location, { flags: 0, parentId: copy.indexId, parentOffset: copy.indexOffset });
   }
 
-  private appendItem(id: Buffer, fields: Omit<IndexItem, 'idLength' | 'previous' | 'dataId'> & { dataId: number }, dataIdOnDisk: number): Entry {
+  /** Appends one item to the current index file (its `previous` is the last appended item). The loader
+   *  also uses it to put back a seq update's lost copy; callers keep the in-memory index in step. */
+  appendItem(id: Buffer, fields: Omit<IndexItem, 'idLength' | 'previous' | 'dataId'> & { dataId: number }, dataIdOnDisk: number): Entry {
     const item: IndexItem = { ...fields, idLength: id.length, previous: this.indexPrevious, dataId: dataIdOnDisk };
     const bytes = encodeIndexItem(this.scratch, 0, item, id);
     const offset = this.files.appendIndex(this.scratch.subarray(0, bytes));
