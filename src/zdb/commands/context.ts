@@ -18,6 +18,9 @@ export class Session {
   readonly address: string | undefined;
   /** Set when the connection must be closed after this reply (its namespace was removed). */
   closeRequested = false;
+  /** Set when the connection must be closed WITHOUT sending the replies not yet sent: one of
+   *  its writes was staged and could not be written (see Zdb.flushWrites). */
+  abortRequested = false;
 
   constructor(namespace: Namespace, options: { admin: boolean; writable: boolean; unixSocket: boolean; address?: string }) {
     this.namespace = namespace;

@@ -40,10 +40,15 @@ export interface Zdb {
   /** Runs one command. `args[0]` is the command name. Never throws for bad input: answers an error Reply. */
   execute(session: Session, args: Buffer[]): Reply | Promise<Reply>;
   /**
-   * Writes out what execute() staged (index items: one write per namespace instead of one per
-   * SET). The shell calls it once per batch, before sending the batch's replies; without it the
-   * files catch up at the next read of the index, sync, rotation or close. Never throws: a
-   * failure is logged and retried at the next call (the data entries are already written).
+   * Writes out what execute() staged: the data entries and index items of a batch of SETs, in
+   * one write per file instead of two per SET. The shell calls it once per batch, before sending
+   * the batch's replies; without it the files catch up when a command that may observe them
+   * runs (anything but SET, SETX, GET, MGET, PING), at reads of staged entries, sync, rotation
+   * or close. Never throws. If staged data cannot be written, every session that staged a write
+   * in that namespace since the last call gets `abortRequested` (its connection must be closed
+   * without the replies not yet sent, since some of them acknowledge writes that were dropped),
+   * and the namespace is reloaded from its files. A failed index write is logged and retried at
+   * the next call (the data entries are written; a restart rebuilds the items from them).
    */
   flushWrites(): void;
   /**
@@ -65,6 +70,9 @@ const WAIT_TIMEOUT_MS_MIN = 100;
 const WAIT_TIMEOUT_MS_MAX = 30 * 60 * 1000;
 const WAIT_TIMEOUT_MS_DEFAULT = 5000;
 const WAITERS_MAX = 10_000;
+/** Commands that run on staged appends (see flushWrites): SET and SETX stage; GET and MGET see a
+ *  staged entry only through a file read, which writes the staged bytes first. */
+const STAGING_COMMANDS: ReadonlySet<string> = new Set(['SET', 'SETX', 'GET', 'MGET', 'PING']);
 
 interface Waiter {
   session: Session;
@@ -93,6 +101,8 @@ class ZdbInstance implements Zdb {
   private readonly waiters = new Set<Waiter>();
   private readonly table: ReadonlyMap<string, Handler>;
   private lastSyncMs: number;
+  /** Sessions that staged a write since the last flushWrites(), per namespace. */
+  private readonly stagedSessions = new Map<Namespace, Set<Session>>();
 
   constructor(options: ZdbOptions) {
     this.options = options;
@@ -131,10 +141,15 @@ class ZdbInstance implements Zdb {
       return Replies.error('Command not supported');
     }
     this.counters.commandsExecuted++;
+    // No reply may depend on staged bytes that could still fail to reach the files.
+    if (this.engine.staging && !STAGING_COMMANDS.has(name)) this.flushWrites();
+    if (session.abortRequested) return Errors.internal; // its connection is dropped unanswered
     const context: Context = {
       engine: this.engine, session, args, adminPassword: this.options.adminPassword, counters: this.counters, log: this.log,
       now: this.now, bootTimeMs: this.bootTimeMs, instanceId: this.instanceId,
     };
+    const ns = session.namespace;
+    const stagedBefore = ns.files.stagedEntries;
     let reply: Reply | Promise<Reply>;
     try {
       reply = handler(context);
@@ -142,16 +157,43 @@ class ZdbInstance implements Zdb {
       this.log.error('command failed', { command: name, namespace: session.namespace.name, error });
       reply = Errors.internal;
     }
+    if (ns.files.stagedEntries !== stagedBefore) this.trackStaged(ns, session);
+    if (this.engine.hasFailed) this.recover();
     if (name !== 'WAIT') this.notifyWaiters(session, name);
     if (!this.options.sync && this.options.synctimeSec) this.syncIfStale();
     return reply;
   }
 
   flushWrites(): void {
-    try {
-      this.engine.flushStaged();
-    } catch (error) {
-      this.log.error('index write failed; retried at the next batch (a restart rebuilds it from the data)', { error });
+    if (this.engine.staging) {
+      try {
+        this.engine.flushStaged();
+      } catch (error) {
+        this.log.error('writing staged entries failed', { error });
+      }
+    }
+    if (this.engine.hasFailed) this.recover();
+    this.stagedSessions.clear();
+  }
+
+  private trackStaged(ns: Namespace, session: Session): void {
+    let sessions = this.stagedSessions.get(ns);
+    if (sessions === undefined) this.stagedSessions.set(ns, (sessions = new Set()));
+    sessions.add(session);
+  }
+
+  /** After a failed staged data write: its writers are cut off unanswered, the namespace reloaded. */
+  private recover(): void {
+    for (const ns of this.engine.failedNamespaces()) {
+      const sessions = this.stagedSessions.get(ns) ?? new Set<Session>();
+      for (const session of sessions) session.abortRequested = true;
+      this.stagedSessions.delete(ns);
+      this.log.error('staged writes were dropped: disconnecting their clients unanswered and reloading the namespace', { namespace: ns.name, clients: sessions.size });
+      try {
+        this.engine.reload(ns);
+      } catch (error) {
+        this.log.error('namespace reload failed; retried at the next command', { namespace: ns.name, error });
+      }
     }
   }
 
@@ -160,6 +202,7 @@ class ZdbInstance implements Zdb {
   }
 
   syncDirty(): void {
+    this.flushWrites();
     this.engine.syncDirty();
     this.lastSyncMs = this.now();
   }

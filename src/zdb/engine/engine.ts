@@ -73,6 +73,7 @@ export class Engine {
   remove(ns: Namespace): void {
     assert(ns.name !== DEFAULT_NAMESPACE, 'the default namespace is never removed');
     ns.files.closeAll();
+    ns.files.clearFailure();
     ns.removed = true;
     this.slots[this.slots.indexOf(ns)] = null;
     this.byName.delete(ns.name);
@@ -84,9 +85,10 @@ export class Engine {
   reload(ns: Namespace): LoadReport {
     ns.files.closeAll();
     ns.resetState();
-    ns.files.stagingIndex = false;
+    ns.files.staging = false;
     const report = loadNamespace(ns, { instanceMode: this.options.mode, log: this.log });
-    ns.files.stagingIndex = true;
+    ns.files.staging = true;
+    ns.files.clearFailure();
     return report;
   }
 
@@ -101,6 +103,7 @@ export class Engine {
     ns.resetState();
     ns.mode = mode;
     ns.files.openCurrent(0, ns.modeByte);
+    ns.files.clearFailure();
   }
 
   /** NSSET mode on a fresh namespace: rewrites the mode byte of i0's header. */
@@ -133,9 +136,38 @@ export class Engine {
     return this.shared.io;
   }
 
-  /** Writes every staged index item out (one pwrite per namespace written since the last call). */
+  /** True while some namespace holds staged appends. */
+  get staging(): boolean {
+    return this.shared.staged.size > 0;
+  }
+
+  /**
+   * Writes out every namespace's staged appends (one pwrite per file written since the last
+   * call). Every namespace is tried; the first error is thrown after. A namespace whose staged
+   * data could not be written is then in `failedNamespaces()`.
+   */
   flushStaged(): void {
-    for (const files of this.shared.staged) files.flushStaged();
+    const failures: unknown[] = [];
+    for (const files of this.shared.staged) {
+      try {
+        files.flushStaged();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length === 1) throw failures[0] as Error;
+    if (failures.length > 1) throw new AggregateError(failures, 'staged writes failed in several namespaces');
+  }
+
+  /** True when some namespace's staged data was dropped by a failed write. */
+  get hasFailed(): boolean {
+    return this.shared.failed.size > 0;
+  }
+
+  /** Namespaces whose staged data was dropped by a failed write: reload() them before use. */
+  failedNamespaces(): Namespace[] {
+    if (this.shared.failed.size === 0) return [];
+    return [...this.byName.values()].filter((ns) => ns.files.needsReload);
   }
 
   /** Every value read so far has been copied by its consumer: read buffers may be reused. */
@@ -158,7 +190,7 @@ export class Engine {
     const ns = new Namespace(name, files);
     this.readDescriptor(ns);
     const report = loadNamespace(ns, { instanceMode: this.options.mode, log: this.log });
-    ns.files.stagingIndex = true;
+    ns.files.staging = true;
     this.log.debug('namespace loaded', { namespace: name, ...report, entries: ns.stats.entries });
     const free = this.slots.indexOf(null);
     if (free >= 0) this.slots[free] = ns;

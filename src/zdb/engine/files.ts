@@ -6,13 +6,17 @@ import { join } from 'node:path';
 import { TfgridError, assert } from '../../base/index.ts';
 import { ZdbError } from '../errors.ts';
 import { DATA_HEADER_BYTES, INDEX_HEADER_BYTES, encodeDataHeader, encodeIndexHeader } from './format.ts';
+import { AppendStage } from './stage.ts';
 
 /** Descriptors kept open per namespace for older files (reads, in-place index flag writes). */
 const OPEN_FILES_MAX = 64;
-/** Index items staged in memory before one write (see NamespaceFiles.appendIndex); past this,
- *  appendIndex writes them out at once. */
+/** Bytes staged per file before they are written out anyway (see NamespaceFiles). */
+const STAGED_DATA_BYTES_MAX = 1024 * 1024;
+const STAGED_DATA_BYTES_INITIAL = 64 * 1024;
 const STAGED_INDEX_BYTES_MAX = 1024 * 1024;
 const STAGED_INDEX_BYTES_INITIAL = 16 * 1024;
+/** Larger data entries are written at once: copying them would cost more than the syscall saved. */
+const STAGED_ENTRY_BYTES_MAX = 64 * 1024;
 
 export function indexPath(indexDir: string, fileId: number): string {
   return join(indexDir, `i${fileId}`);
@@ -98,51 +102,59 @@ export class ReadArena {
 /** Engine-wide state every namespace's files share. */
 export interface SharedFileState {
   readonly io: IoStats;
-  /** Files holding staged index items; the engine flushes them once per batch. */
+  /** Files holding staged bytes; the engine flushes them once per batch. */
   readonly staged: Set<NamespaceFiles>;
+  /** Files whose staged data write failed (needsReload). */
+  readonly failed: Set<NamespaceFiles>;
   readonly reads: ReadArena;
 }
 
 export function newSharedFileState(): SharedFileState {
-  return { io: newIoStats(), staged: new Set(), reads: new ReadArena() };
+  return { io: newIoStats(), staged: new Set(), failed: new Set(), reads: new ReadArena() };
 }
 
 /**
  * The current (appended-to) index and data file of a namespace plus a small cache of
  * descriptors on older files. Tracks which files were written since the last sync.
  *
- * Index appends are staged: appendIndex() copies the item into memory and the items reach the
- * file together, in one pwrite, at flushStaged(). The server shell calls it (through the
- * engine) once per event-loop turn, before any reply of that turn is sent; every other index
- * access (reads, in-place writes, sync, rotation, close) flushes first, so the file is only
- * ever behind, never different. Data appends are NOT staged: a SET's data entry is written
- * before it is acknowledged, and staged items lost in a crash are rebuilt from the data file by
- * the loader (data entries no index item covers are replayed), as after a crash between the
- * data and the index write.
+ * Appends are staged: appendData() and appendIndex() copy the entry into memory, and the staged
+ * bytes reach the files together (data first, then index: one pwrite each) at flushStaged(),
+ * which the server shell calls through the engine once per event-loop turn, before any reply of
+ * that turn is sent. Every other access to the current files (reads, in-place index writes,
+ * sync, rotation, close) writes the staged bytes first, so a file is only ever behind, never
+ * different, and nothing is acknowledged before it is written. Staging is off while a namespace
+ * loads (the loader reads files directly) and for good after a failed staged data write.
+ *
+ * A staged data write that fails drops every staged byte of the namespace (data and index),
+ * truncates the data file back and sets `needsReload`: the in-memory index then points past the
+ * files, and the engine reloads the namespace before anything else runs on it; the commands
+ * whose entries were dropped are never acknowledged (see Zdb.flushWrites). A failed index write
+ * keeps its bytes staged for the next flush: the data entries they describe are written, and a
+ * restart rebuilds missing index items from the data file.
  */
 export class NamespaceFiles {
   readonly indexDir: string;
   readonly dataDir: string;
   currentId = 0;
-  dataSize = 0;
-  /** Logical size of the current index file: written bytes plus staged ones. */
-  indexSize = 0;
   private dataFd = -1;
   private indexFd = -1;
   private readonly dataFds = new Map<number, number>();
   private readonly indexFds = new Map<number, number>();
   private readonly dirtyData = new Set<number>();
   private readonly dirtyIndex = new Set<number>();
-  /** Stage index appends (the engine turns this on once a namespace is loaded; the loader
-   *  reads index files directly, so during a load every append is written at once). */
-  stagingIndex = false;
-  /** Index bytes appended but not yet written; they belong at `indexWrittenSize`. */
-  private staged = Buffer.allocUnsafe(STAGED_INDEX_BYTES_INITIAL);
-  private stagedBytes = 0;
-  private indexWrittenSize = 0;
+  /** Stage appends (the engine turns this on once a namespace is loaded). */
+  staging = false;
+  /** A staged data write failed and the staged bytes were dropped: the engine must reload. */
+  needsReload = false;
+  /** Data entries staged so far, ever: compare before and after a call to know it staged one. */
+  stagedEntries = 0;
+  private stagingBroken = false;
+  private readonly dataStage = new AppendStage({ initialBytes: STAGED_DATA_BYTES_INITIAL, bytesMax: STAGED_DATA_BYTES_MAX });
+  private readonly indexStage = new AppendStage({ initialBytes: STAGED_INDEX_BYTES_INITIAL, bytesMax: STAGED_INDEX_BYTES_MAX });
 
   private readonly io: IoStats;
   private readonly stagedSet: Set<NamespaceFiles>;
+  private readonly failedSet: Set<NamespaceFiles>;
   /** Where readValue() puts what it reads. */
   readonly reads: ReadArena;
 
@@ -151,7 +163,18 @@ export class NamespaceFiles {
     this.dataDir = dataDir;
     this.io = shared.io;
     this.stagedSet = shared.staged;
+    this.failedSet = shared.failed;
     this.reads = shared.reads;
+  }
+
+  /** Logical size of the current data file: written bytes plus staged ones. */
+  get dataSize(): number {
+    return this.dataStage.size;
+  }
+
+  /** Logical size of the current index file: written bytes plus staged ones. */
+  get indexSize(): number {
+    return this.indexStage.size;
   }
 
   /** Opens file pair `id` as the current one (creating missing files with their header). */
@@ -160,9 +183,8 @@ export class NamespaceFiles {
     this.currentId = id;
     this.indexFd = openOrCreate(indexPath(this.indexDir, id), (b) => encodeIndexHeader(b, id, mode));
     this.dataFd = openOrCreate(dataPath(this.dataDir, id), (b) => encodeDataHeader(b, id));
-    this.indexSize = fs.fstatSync(this.indexFd).size;
-    this.indexWrittenSize = this.indexSize;
-    this.dataSize = fs.fstatSync(this.dataFd).size;
+    this.indexStage.reset(fs.fstatSync(this.indexFd).size);
+    this.dataStage.reset(fs.fstatSync(this.dataFd).size);
     this.indexFds.set(id, this.indexFd);
     this.dataFds.set(id, this.dataFd);
   }
@@ -183,64 +205,47 @@ export class NamespaceFiles {
     fsyncDirSync(this.dataDir);
   }
 
+  /** Appends a data entry (`parts`, `totalBytes` in all) to the current data file; returns its offset. */
   appendData(parts: readonly Uint8Array[], totalBytes: number): number {
-    const offset = this.dataSize;
-    let written: number;
-    try {
-      written = fs.writevSync(this.dataFd, parts, offset);
-    } catch (error) {
-      this.rollbackData(offset);
-      throw ioError('data write failed', error);
+    let offset: number;
+    if (!this.staging || this.stagingBroken || totalBytes > STAGED_ENTRY_BYTES_MAX) {
+      this.flushStaged();
+      offset = this.writeData(parts, totalBytes);
+    } else {
+      if (this.dataStage.full(totalBytes)) this.flushStaged();
+      this.stagedSet.add(this);
+      this.stagedEntries++;
+      offset = this.dataStage.push(parts, totalBytes);
     }
-    if (written !== totalBytes) {
-      this.rollbackData(offset);
-      throw new TfgridError(ZdbError.IO_FAILED, `short data write (${written} of ${totalBytes} bytes)`);
-    }
-    this.dataSize += totalBytes;
-    this.io.dataWriteBytes += totalBytes;
     this.dirtyData.add(this.currentId);
+    this.io.dataWriteBytes += totalBytes;
     return offset;
   }
 
-  /** Stages an index item at the end of the current index file; returns its offset. */
+  /** Appends an index item to the current index file; returns its offset. */
   appendIndex(bytes: Uint8Array): number {
-    if (this.stagedBytes + bytes.length > STAGED_INDEX_BYTES_MAX) this.flushStaged();
-    if (this.stagedBytes + bytes.length > this.staged.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.staged.length * 2, this.stagedBytes + bytes.length));
-      this.staged.copy(grown, 0, 0, this.stagedBytes);
-      this.staged = grown;
-    }
-    if (this.stagedBytes === 0) this.stagedSet.add(this);
-    this.staged.set(bytes, this.stagedBytes);
-    this.stagedBytes += bytes.length;
-    const offset = this.indexSize;
-    this.indexSize += bytes.length;
-    this.io.indexWriteBytes += bytes.length;
     this.dirtyIndex.add(this.currentId);
-    if (!this.stagingIndex) this.flushStaged();
+    this.io.indexWriteBytes += bytes.length;
+    if (this.indexStage.full(bytes.length)) this.flushStaged();
+    this.stagedSet.add(this);
+    const offset = this.indexStage.push([bytes], bytes.length);
+    if (!this.staging) this.flushStaged();
     return offset;
   }
 
-  /** Writes the staged index items (one pwrite). On failure they stay staged and the next call
-   *  writes them again at the same offset. */
+  /** Writes the staged data entries, then the staged index items (see the class comment for
+   *  failures). */
   flushStaged(): void {
-    if (this.stagedBytes === 0) return;
-    assert(this.indexWrittenSize + this.stagedBytes === this.indexSize, 'staged bytes end the index file');
-    let done = 0;
-    while (done < this.stagedBytes) {
-      let written: number;
+    if (this.dataStage.bytes > 0) {
       try {
-        written = fs.writeSync(this.indexFd, this.staged, done, this.stagedBytes - done, this.indexWrittenSize + done);
+        this.dataStage.writeTo(this.dataFd, `d${this.currentId}`);
       } catch (error) {
-        throw ioError(`index write failed (i${this.currentId}@${this.indexWrittenSize + done})`, error);
+        this.dropStaged();
+        throw error;
       }
-      if (written === 0) throw new TfgridError(ZdbError.IO_FAILED, `index write made no progress (i${this.currentId}@${this.indexWrittenSize + done})`);
-      done += written;
     }
-    this.indexWrittenSize += this.stagedBytes;
-    this.stagedBytes = 0;
+    if (this.indexStage.bytes > 0) this.indexStage.writeTo(this.indexFd, `i${this.currentId}`);
     this.stagedSet.delete(this);
-    if (this.staged.length > STAGED_INDEX_BYTES_INITIAL * 4) this.staged = Buffer.allocUnsafe(STAGED_INDEX_BYTES_INITIAL); // give a burst's growth back
   }
 
   /** In-place index write (delete flag, seq slot overwrite, header mode byte). */
@@ -257,6 +262,7 @@ export class NamespaceFiles {
   }
 
   readData(fileId: number, target: Buffer, length: number, offset: number): number {
+    if (fileId === this.currentId) this.flushStaged();
     const read = fs.readSync(this.dataFdOf(fileId), target, 0, length, offset);
     this.io.dataReadBytes += read;
     return read;
@@ -289,12 +295,47 @@ export class NamespaceFiles {
 
   closeAll(): void {
     if (this.dirty && this.dataFd >= 0) this.sync();
-    assert(this.stagedBytes === 0, 'staged index bytes are written before their file closes');
+    assert(this.dataStage.bytes === 0 && this.indexStage.bytes === 0, 'staged bytes are written before their file closes');
     for (const fd of new Set([...this.dataFds.values(), ...this.indexFds.values()])) fs.closeSync(fd);
     this.dataFds.clear();
     this.indexFds.clear();
     this.dataFd = -1;
     this.indexFd = -1;
+  }
+
+  /** Unstaged data append: one pwritev; on failure the file is cut back and nothing changes. */
+  private writeData(parts: readonly Uint8Array[], totalBytes: number): number {
+    const offset = this.dataStage.writtenSize;
+    let written: number;
+    try {
+      written = fs.writevSync(this.dataFd, parts, offset);
+    } catch (error) {
+      this.rollbackData(offset);
+      throw ioError('data write failed', error);
+    }
+    if (written !== totalBytes) {
+      this.rollbackData(offset);
+      throw new TfgridError(ZdbError.IO_FAILED, `short data write (${written} of ${totalBytes} bytes)`);
+    }
+    this.dataStage.writtenSize += totalBytes;
+    return offset;
+  }
+
+  /** After a failed staged data write: forget every staged byte and cut the data file back. */
+  private dropStaged(): void {
+    this.rollbackData(this.dataStage.writtenSize);
+    this.dataStage.drop();
+    this.indexStage.drop();
+    this.stagedSet.delete(this);
+    this.stagingBroken = true;
+    this.needsReload = true;
+    this.failedSet.add(this);
+  }
+
+  /** The namespace was reloaded (or removed, or flushed) after a failed staged write. */
+  clearFailure(): void {
+    this.needsReload = false;
+    this.failedSet.delete(this);
   }
 
   private rollbackData(offset: number): void {

@@ -23,6 +23,8 @@ export interface Peer {
 /** Per-connection state of the command layer; it may ask for the connection to close. */
 export interface SessionState {
   readonly closeRequested: boolean;
+  /** The connection must be closed without sending the replies not yet sent. */
+  readonly abortRequested?: boolean;
 }
 
 /** The seam to the command layer (the engine's `Zdb` satisfies it). */
@@ -172,7 +174,7 @@ class Connection<S extends SessionState> {
   /** Runs every complete command received, in order, and queues their replies. */
   private run(): void {
     let produced = false;
-    while (!this.waiting && !this.closing) {
+    while (!this.waiting && !this.closing && this.session.abortRequested !== true) {
       const frame = this.parser.next();
       if (frame === null) break;
       produced = true;
@@ -211,6 +213,7 @@ class Connection<S extends SessionState> {
   }
 
   flush(): void {
+    if (this.session.abortRequested === true) this.socket.destroy();
     if (this.socket.destroyed) return;
     const counters = this.options.executor.counters;
     if (counters !== undefined) counters.networkTxBytes += this.writer.byteLength;
