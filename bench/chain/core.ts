@@ -36,6 +36,7 @@ function genesis(accounts: readonly string[]): Genesis {
   return {
     version: 1,
     chainId: 'bench',
+    sequencer: admin,
     timestampMs: 1_000_000,
     params: { billingPeriodMs: hourMs, gracePeriodMs: 14 * 24 * hourMs, uptimeIntervalMs: 40 * 60_000, tftPriceUsdUnits: 500_000, defaultPricingPolicyId: 1, admin, treasury: admin },
     pricingPolicies: [defaultPricingPolicy],

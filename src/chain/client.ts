@@ -4,7 +4,8 @@
 import type { z } from 'zod';
 import { TfgridError } from '../base/index.ts';
 import type { Identity } from '../crypto/index.ts';
-import type { Block, SignedTx, TxResult } from './core/seam.ts';
+import type { Address, Block, SignedTx, TxResult } from './core/seam.ts';
+import { checkBlock } from './core/block.ts';
 import type { Contract, Farm, Node, Params, Twin } from './core/entities.ts';
 import type { AccountView, ContractView } from './core/queries.ts';
 import { buildTx } from './core/tx/envelope.ts';
@@ -84,11 +85,19 @@ export interface ChainClientOptions {
   /** Signs transactions; reads work without it. */
   readonly identity?: Identity;
   readonly requestTimeoutMs?: number;
+  /**
+   * The sequencer key the chain's genesis names (hex). When given, every block the client hands
+   * out (`block`, `latestBlock`, `subscribe`) is checked with the core's `checkBlock`: signed by
+   * this key (else CHAIN_WRONG_SEQUENCER) with valid roots, hash and signature (else
+   * CHAIN_BAD_BLOCK). Without it blocks are passed through as the server sent them.
+   */
+  readonly sequencer?: Address;
 }
 
 export class ChainClient {
   readonly url: string;
   readonly identity: Identity | undefined;
+  readonly sequencer: Address | undefined;
   readonly #timeoutMs: number;
   #nextNonce: number | undefined;
   #sending: Promise<unknown> = Promise.resolve();
@@ -96,12 +105,14 @@ export class ChainClient {
   constructor(options: ChainClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.identity = options.identity;
+    this.sequencer = options.sequencer;
     this.#timeoutMs = options.requestTimeoutMs ?? requestTimeoutMsDefault;
   }
 
   // ---- reads ----
   health(): Promise<Health> { return this.#get('/v1/health'); }
-  params(): Promise<Params & { height: number; timestampMs: number; chainId: string }> { return this.#get('/v1/params'); }
+  /** Chain parameters, the head, and (from a real chain) the pinned sequencer key and the genesis hash. */
+  params(): Promise<Params & { height: number; timestampMs: number; chainId: string; sequencer?: Address; genesisHash?: string }> { return this.#get('/v1/params'); }
   account(address: string): Promise<AccountView | undefined> { return this.#find(`/v1/accounts/${address}`); }
   /** TFT units (10^7 per TFT); 0 for an account never funded. */
   async balance(address: string): Promise<bigint> { return BigInt((await this.account(address))?.balance ?? '0'); }
@@ -122,8 +133,16 @@ export class ChainClient {
     for (const [key, value] of Object.entries(page.filter ?? {})) if (value !== undefined) query.set(key, String(value));
     return this.#get(`/v1/${kind}?${query.toString()}`);
   }
-  block(height: number): Promise<Block | undefined> { return this.#find(`/v1/blocks/${height}`); }
-  latestBlock(): Promise<Block | undefined> { return this.#find('/v1/blocks/latest'); }
+  async block(height: number): Promise<Block | undefined> { return this.#checked(await this.#find<Block>(`/v1/blocks/${height}`)); }
+  async latestBlock(): Promise<Block | undefined> { return this.#checked(await this.#find<Block>('/v1/blocks/latest')); }
+
+  /** With a pinned sequencer, throws the block's check failure (CHAIN_WRONG_SEQUENCER, CHAIN_BAD_BLOCK). */
+  #checked(block: Block | undefined): Block | undefined {
+    if (block === undefined || this.sequencer === undefined) return block;
+    const problem = checkBlock(block, this.sequencer);
+    if (problem !== undefined) throw problem;
+    return block;
+  }
   txStatus(hash: string): Promise<Submitted | Included | undefined> { return this.#find(`/v1/tx/${hash}`); }
 
   // ---- writes ----
@@ -191,6 +210,8 @@ export class ChainClient {
   /**
    * Calls `onBlock` for every new durable block (from `fromHeight` when given), reconnecting with
    * backoff after a drop and resuming after the last block seen, so none is missed or repeated.
+   * With a pinned sequencer, a block that fails `checkBlock` is not delivered: `onError` gets the
+   * coded error and the feed closes (a server sending foreign blocks is not retried).
    */
   subscribe(onBlock: (block: Block) => void, options: { fromHeight?: number; onError?: (error: unknown) => void } = {}): Subscription {
     let lastHeight = options.fromHeight === undefined ? undefined : options.fromHeight - 1;
@@ -204,6 +225,13 @@ export class ChainClient {
       socket.onmessage = (event) => {
         const message = JSON.parse(String(event.data)) as { type: string; block: Block };
         if (message.type !== 'block' || (lastHeight !== undefined && message.block.height <= lastHeight)) return;
+        const problem = this.sequencer === undefined ? undefined : checkBlock(message.block, this.sequencer);
+        if (problem !== undefined) {
+          closed = true;
+          socket?.close();
+          options.onError?.(problem);
+          return;
+        }
         lastHeight = message.block.height;
         onBlock(message.block);
       };

@@ -41,7 +41,10 @@ export const ChainError = {
   IP_IN_USE: 'CHAIN_IP_IN_USE',
   /** The contract is not of the kind or state the transaction needs. */
   INVALID_CONTRACT_STATE: 'CHAIN_INVALID_CONTRACT_STATE',
-  /** A block does not follow the last one (height, timestamp going back). */
+  /**
+   * A block does not follow the last one (height, timestamp going back), or fails its own checks
+   * (tx root, results root, header hash, signature; `checkBlock`).
+   */
   BAD_BLOCK: 'CHAIN_BAD_BLOCK',
   /** A snapshot has an unknown magic or version. */
   SNAPSHOT_UNSUPPORTED_VERSION: 'CHAIN_SNAPSHOT_UNSUPPORTED_VERSION',
@@ -49,5 +52,10 @@ export const ChainError = {
   SNAPSHOT_INVALID: 'CHAIN_SNAPSHOT_INVALID',
   /** The genesis file does not match its schema. */
   INVALID_GENESIS: 'CHAIN_INVALID_GENESIS',
+  /**
+   * A block is signed by another key than the sequencer the genesis names, or a sequencer was
+   * started with another identity than the genesis's.
+   */
+  WRONG_SEQUENCER: 'CHAIN_WRONG_SEQUENCER',
 } as const;
 export type ChainErrorCode = (typeof ChainError)[keyof typeof ChainError];

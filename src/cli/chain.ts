@@ -1,6 +1,7 @@
 // `tfgrid chain`: run the grid chain on this machine (sequencer, block log, RPC). On first run
 // without --genesis it writes a devnet genesis into the data directory that funds the local
-// default identity, a generated faucet and any --fund address.
+// default identity, a generated faucet and any --fund address, and pins the sequencer key this
+// run signs with; later runs must sign with that key (CHAIN_WRONG_SEQUENCER otherwise).
 import { readFile, writeFile, access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -51,7 +52,8 @@ export function chainCommand(): Command {
     const dataDir = resolve(o.data ?? join(ctx.home, 'chain'));
     await mkdir(dataDir, { recursive: true });
     const sequencer = o.identity === undefined ? await localKey(join(dataDir, 'sequencer-seed')) : await unlockIdentity(ctx, o.identity, o.passphraseFile);
-    const { genesis, faucet } = await loadGenesis(ctx, dataDir, o);
+    const { genesis, faucet, path } = await loadGenesis(ctx, dataDir, o, sequencer.publicKeyHex);
+    checkSequencer(genesis, path, sequencer.publicKeyHex, o.identity === undefined ? `the key in ${join(dataDir, 'sequencer-seed')}` : `identity ${o.identity}`);
     const log = createLogger({ component: 'chain' });
     const node = await startChainNode({
       dataDir, core: chainCore({ genesis, sequencer }), host: o.listen, port: o.port, blockIntervalMs: o.blockInterval,
@@ -87,7 +89,21 @@ async function localKey(path: string): Promise<Identity> {
   }
 }
 
-async function loadGenesis(ctx: Context, dataDir: string, o: z.infer<typeof Options>): Promise<{ genesis: unknown; faucet?: { publicKey: string; seedFile: string } }> {
+/**
+ * The genesis pins the sequencer key: refuse to start with another one (its blocks would be
+ * refused by every reader) with a message that says which keys and what to do.
+ */
+function checkSequencer(genesis: unknown, path: string, key: string, source: string): void {
+  const pinned = (genesis as { sequencer?: unknown }).sequencer;
+  if (pinned === undefined) {
+    throw new TfgridError(ChainError.INVALID_GENESIS, `${path} names no "sequencer" key (it predates key pinning): add "sequencer": "${key}" to sign with ${source}, or start with a new --data directory`);
+  }
+  if (pinned !== key) {
+    throw new TfgridError(ChainError.WRONG_SEQUENCER, `${path} names sequencer key ${JSON.stringify(pinned)}, but ${source} has key ${key}: start with the identity the genesis names (--identity <name>, or without it for <data>/sequencer-seed)`);
+  }
+}
+
+async function loadGenesis(ctx: Context, dataDir: string, o: z.infer<typeof Options>, sequencer: string): Promise<{ genesis: unknown; path: string; faucet?: { publicKey: string; seedFile: string } }> {
   const path = o.genesis === undefined ? join(dataDir, 'genesis.json') : resolve(o.genesis);
   const exists = await access(path).then(() => true, () => false);
   if (!exists && o.genesis !== undefined) throw new TfgridError(ChainError.INVALID_GENESIS, `no genesis file at ${path}`);
@@ -95,15 +111,15 @@ async function loadGenesis(ctx: Context, dataDir: string, o: z.infer<typeof Opti
   if (exists) {
     const faucet = await access(faucetFile).then(async () => ({ publicKey: (await localKey(faucetFile)).publicKeyHex, seedFile: faucetFile }), () => undefined);
     try {
-      return { genesis: JSON.parse(await readFile(path, 'utf8')) as unknown, faucet };
+      return { genesis: JSON.parse(await readFile(path, 'utf8')) as unknown, path, faucet };
     } catch (cause) {
       throw new TfgridError(ChainError.INVALID_GENESIS, `${path} is not JSON`, { cause });
     }
   }
   const faucet = await localKey(faucetFile);
   const local = await readKeystorePublic(join(ctx.home, 'identities', 'default.json')).then((k) => [k.publicKey], () => []);
-  const genesis = devnetGenesis({ admin: faucet.publicKeyHex, funded: [...local, ...(o.fund ?? [])], timestampMs: Date.now() });
+  const genesis = devnetGenesis({ admin: faucet.publicKeyHex, sequencer, funded: [...local, ...(o.fund ?? [])], timestampMs: Date.now() });
   await writeFile(path, JSON.stringify(genesis, null, 2) + '\n');
   ctx.output.note(`wrote a devnet genesis to ${path}: 1,000,000 TFT each for the faucet${local.length > 0 ? ', your default identity' : ''}${o.fund?.length ? ` and ${o.fund.length} more account(s)` : ''}`);
-  return { genesis, faucet: { publicKey: faucet.publicKeyHex, seedFile: faucetFile } };
+  return { genesis, path, faucet: { publicKey: faucet.publicKeyHex, seedFile: faucetFile } };
 }

@@ -2,7 +2,9 @@
 // header) where the header is every field but transactions, results, events, hash and signature;
 // txRoot commits to the transactions (their hashes, in order), resultsRoot to results and
 // events; the sequencer signs the 32 hash bytes with Ed25519.
+import { TfgridError } from '../../base/index.ts';
 import { digestOf, fromHex, toHex, verifyEd25519, type Identity } from '../../crypto/index.ts';
+import { ChainError } from '../errors.ts';
 import { blockDomain, type AppliedBlock, type Address, type Block, type BlockInput, type ChainEvent, type SignedTx, type TxResult } from './seam.ts';
 import { txHash } from './tx/envelope.ts';
 
@@ -53,7 +55,11 @@ export function signBlock(sequencer: Identity, input: BlockInput & { readonly pr
   return { ...header, transactions: input.transactions, results: applied.results, events: applied.events, hash, signature: toHex(sequencer.sign(fromHex(hash))) };
 }
 
-/** Checks a block's roots, hash and signature (not its place in the chain): the reason, or undefined. */
+/**
+ * Checks a block's roots, hash and signature by the key the block names (not its place in the
+ * chain): the reason, or undefined. It does not pin the key — anyone can sign a well-formed
+ * block — so everything that accepts blocks uses `checkBlock` with the genesis's sequencer.
+ */
 export function verifyBlock(block: Block): string | undefined {
   try {
     if (block.version !== 1) return `unknown block version ${String(block.version)}`;
@@ -65,4 +71,18 @@ export function verifyBlock(block: Block): string | undefined {
   } catch (error) {
     return `malformed block: ${(error as Error).message}`;
   }
+}
+
+/**
+ * The check every reader of blocks uses (log on open, replay, client, block feed): the block is
+ * signed by `sequencer` (the genesis's key; CHAIN_WRONG_SEQUENCER otherwise) and its roots, hash
+ * and signature hold (CHAIN_BAD_BLOCK otherwise). Not its place in the chain: callers check the
+ * height and previousHash.
+ */
+export function checkBlock(block: Block, sequencer: Address): TfgridError | undefined {
+  if (block.sequencer !== sequencer) {
+    return new TfgridError(ChainError.WRONG_SEQUENCER, `block ${String(block.height)} is signed by ${String(block.sequencer)}, not by the chain's sequencer ${sequencer}`);
+  }
+  const problem = verifyBlock(block);
+  return problem === undefined ? undefined : new TfgridError(ChainError.BAD_BLOCK, `block ${String(block.height)}: ${problem}`);
 }

@@ -2,6 +2,7 @@
 // the first block (the devnet's faucet). `genesisState` turns it into the state at height 0.
 import { z } from 'zod';
 import { TfgridError } from '../../base/index.ts';
+import { digestOf, toHex } from '../../crypto/index.ts';
 import { ChainError } from '../errors.ts';
 import type { Params, PricingPolicy } from './entities.ts';
 import { ChainState } from './state/state.ts';
@@ -10,6 +11,11 @@ import { address, balance, id, paramsFields, pricingPolicyFields, text } from '.
 export const genesisSchema = z.strictObject({
   version: z.literal(1),
   chainId: text(64, 1),
+  /**
+   * The sequencer's Ed25519 public key: the only key whose blocks this chain accepts (the log on
+   * open, replays, clients). Pinned here so that block 1's previousHash (the genesis hash) binds it.
+   */
+  sequencer: address,
   /** Time of the state at height 0; the first block's timestamp must not be earlier. */
   timestampMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   params: z.strictObject(paramsFields),
@@ -18,6 +24,17 @@ export const genesisSchema = z.strictObject({
 });
 
 export type Genesis = z.input<typeof genesisSchema>;
+
+export const genesisDomain = 'tfgrid/chain/genesis/v1';
+
+/**
+ * previousHash of block 1: hex digestOf(genesisDomain, the genesis document as written, i.e.
+ * its canonical JSON). A log or a block made for another genesis (another sequencer key, another
+ * faucet) fails at its first block.
+ */
+export function genesisHash(genesis: Genesis): string {
+  return toHex(digestOf(genesisDomain, genesis));
+}
 
 /** Production defaults from tfchain: bill hourly, 14 days of grace, uptime every 40 min. */
 export const productionParams = {

@@ -16,6 +16,8 @@ export function identity(n: number): Identity {
 
 export const admin = identity(200);
 export const treasury = identity(201);
+/** The sequencer the test genesis names. */
+export const sequencer = identity(202);
 
 export interface GenesisOptions {
   readonly funded?: ReadonlyArray<Identity>;
@@ -31,6 +33,7 @@ export function testGenesis(options: GenesisOptions = {}): Genesis {
   return {
     version: 1,
     chainId: 'test',
+    sequencer: sequencer.publicKeyHex,
     timestampMs: 1_000_000,
     params: {
       billingPeriodMs: options.billingPeriodMs ?? 3_600_000,

@@ -4,6 +4,7 @@
 // keeps: heights are contiguous from 1; `append` resolves only once the block is durable (fsync,
 // or a quorum's ack) and only then are subscribers called; a block handed out has passed its
 // CRC, hash-chain and signature checks.
+import type { TfgridError } from '../../base/index.ts';
 import type { Block } from '../core/seam.ts';
 
 export interface BlockStore {
@@ -20,5 +21,8 @@ export interface BlockStore {
   close(): Promise<void>;
 }
 
-/** Checks a block's own hash and signature (the core's verifyBlock); returns a reason when bad. */
-export type BlockCheck = (block: Block) => string | undefined;
+/**
+ * Checks a block's own roots, hash and signature against the pinned sequencer key (the core's
+ * `checkBlock`); returns the coded error when bad (CHAIN_WRONG_SEQUENCER, CHAIN_BAD_BLOCK).
+ */
+export type BlockCheck = (block: Block) => TfgridError | undefined;

@@ -1,12 +1,16 @@
 // The block log keeps what was appended and refuses what was damaged: blocks written to a temp
 // file are read back after reopening; a torn tail is cut to the last whole record; a flipped
-// byte, a broken hash chain or a bad signature anywhere is refused with CHAIN_LOG_CORRUPT.
+// byte, a broken hash chain or a bad signature anywhere is refused with CHAIN_LOG_CORRUPT, and a
+// well-signed block by another key than the pinned sequencer with CHAIN_WRONG_SEQUENCER.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, statSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TfgridError } from '../../base/index.ts';
 import { Identity, digestOf, toHex, fromHex, verifyEd25519 } from '../../crypto/index.ts';
+import { ChainError } from '../errors.ts';
+import { checkBlock, signBlock } from '../core/block.ts';
 import { blockDomain, type Block } from '../core/seam.ts';
 import { openFileLog } from './file-log.ts';
 import { encodeRecord, fileHeaderBytes, recordHeaderBytes } from './record.ts';
@@ -22,10 +26,12 @@ function makeBlock(height: number, previousHash: string, sequencerId = sequencer
   return { ...header, transactions: [{ type: 'test', signer: 'ab'.repeat(32), nonce: height, payload: { n: height }, signature: 'cd'.repeat(64) }], results: [{ ok: true }], events: [], hash, signature: toHex(sequencerId.sign(fromHex(hash))) };
 }
 
+// These test blocks carry placeholder roots, so the check covers the hash, the key and the signature.
 const check: BlockCheck = (block) => {
   const { transactions: _t, results: _r, events: _e, hash, signature, ...header } = block;
-  if (toHex(digestOf(blockDomain, header)) !== hash) return 'hash mismatch';
-  if (!verifyEd25519(fromHex(block.sequencer), fromHex(hash), fromHex(signature))) return 'bad sequencer signature';
+  if (block.sequencer !== sequencer.publicKeyHex) return new TfgridError(ChainError.WRONG_SEQUENCER, 'another key');
+  if (toHex(digestOf(blockDomain, header)) !== hash) return new TfgridError(ChainError.BAD_BLOCK, 'hash mismatch');
+  if (!verifyEd25519(fromHex(block.sequencer), fromHex(hash), fromHex(signature))) return new TfgridError(ChainError.BAD_BLOCK, 'bad sequencer signature');
   return undefined;
 };
 
@@ -113,6 +119,26 @@ test('a record with a valid CRC but a broken chain or a forged signature is refu
     appendFileSync(path, encodeRecord(forged));
     await assert.rejects(openFileLog({ path, genesisHash, check }), (error: { code?: string; message: string }) => error.code === 'CHAIN_LOG_CORRUPT' && /block 4/.test(error.message));
   }
+});
+
+test('a well-formed block signed by another key than the pinned sequencer is refused at open (CHAIN_WRONG_SEQUENCER)', async () => {
+  // Method: real blocks sealed by the core's signBlock; the log checks them with the core's
+  // checkBlock pinned to `sequencer`. Block 4 is valid in every way but signed by `other`.
+  const other = Identity.fromSeed('22'.repeat(32));
+  const seal = (by: Identity, height: number, previousHash: string): Block => signBlock(by, { height, previousHash, timestampMs: 1_000 * height, transactions: [] }, { results: [], events: [], stateRoot: toHex(digestOf('test/state', height)) });
+  const pinned: BlockCheck = (block) => checkBlock(block, sequencer.publicKeyHex);
+  const path = join(dir, `log-${++fileCount}.bin`);
+  const log = await openFileLog({ path, genesisHash, check: pinned, fsync: false });
+  for (let h = 1; h <= 3; h++) await log.append(seal(sequencer, h, log.lastHash));
+  const lastHash = log.lastHash;
+  await log.close();
+  const reopened = await openFileLog({ path, genesisHash, check: pinned });
+  assert.equal(reopened.height, 3);
+  await reopened.close();
+  appendFileSync(path, encodeRecord(seal(other, 4, lastHash)));
+  await assert.rejects(openFileLog({ path, genesisHash, check: pinned }), (error: { code?: string; message: string }) => error.code === ChainError.WRONG_SEQUENCER && /block 4/.test(error.message) && error.message.includes(other.publicKeyHex));
+  // The same log opened by a reader that pins another key is refused at block 1.
+  await assert.rejects(openFileLog({ path, genesisHash, check: (block) => checkBlock(block, other.publicKeyHex) }), (error: { code?: string; message: string }) => error.code === ChainError.WRONG_SEQUENCER && /block 1 /.test(error.message));
 });
 
 test('a file that is not a chain log is refused', async () => {

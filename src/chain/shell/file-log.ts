@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { TfgridError, assert, fsyncDir, type Logger } from '../../base/index.ts';
 import type { Block } from '../core/seam.ts';
 import type { BlockCheck, BlockStore } from './block-store.ts';
+import { ChainError } from '../errors.ts';
 import { ChainShellError } from './errors.ts';
 import { checkFileHeader, decodeRecord, encodeFileHeader, encodeRecord, fileHeaderBytes } from './record.ts';
 
@@ -19,7 +20,7 @@ export interface FileLogOptions {
   path: string;
   /** previousHash of block 1. */
   genesisHash: string;
-  /** Verifies a block's hash and signature (the core's verifyBlock). */
+  /** Verifies a block's roots, hash and signature by the pinned sequencer (the core's checkBlock). */
   check: BlockCheck;
   /** Called with every block found on open, in height order, after it passed its checks. */
   onReplay?: (block: Block) => void;
@@ -106,7 +107,12 @@ function acceptBlock(block: Block, at: number, scan: Scan, options: FileLogOptio
   if (block.height !== expected) throw corrupt(options.path, at, expected, `record holds height ${block.height}`);
   if (block.previousHash !== scan.lastHash) throw corrupt(options.path, at, expected, 'previousHash does not match the previous block');
   const problem = options.check(block);
-  if (problem !== undefined) throw corrupt(options.path, at, expected, problem);
+  if (problem !== undefined) {
+    // A block signed by another key is not disk damage: keep its code so the operator looks at
+    // keys (wrong genesis, wrong data directory, a forged log), not at the disk.
+    if (problem.code === ChainError.WRONG_SEQUENCER) throw new TfgridError(problem.code, `${options.path}: block ${expected} at byte ${at}: ${problem.detail}`, { details: { path: options.path, offset: at, height: expected } });
+    throw corrupt(options.path, at, expected, problem.detail);
+  }
   scan.offsets.push(at);
   scan.lastHash = block.hash;
   scan.recent.push(block);

@@ -8,5 +8,5 @@ export { VerifyPool } from './verify-pool.ts';
 export { startRpcServer, type RpcServer } from './rpc-server.ts';
 export { createRpcApp } from './rpc.ts';
 export { openChain, startChainNode, replay, type ChainCore, type ChainNode, type ChainNodeOptions, type OpenedChain } from './node.ts';
-export { chainCore, devnetGenesis, genesisHashOf, machineView } from './chain-core.ts';
+export { chainCore, devnetGenesis, machineView } from './chain-core.ts';
 export type { ChainView } from './view.ts';

@@ -18,11 +18,13 @@ const replayChunkBlocks = 256;
 
 /** What the shell needs from the core, bound to one genesis and one sequencer key. */
 export interface ChainCore {
-  /** previousHash of block 1: the genesis digest. */
+  /** previousHash of block 1: the core's genesisHash(genesis). */
   readonly genesisHash: string;
+  /** The sequencer key the genesis names: the only one whose blocks `check` accepts. */
+  readonly sequencer: string;
   genesis(): StateMachine;
   restore(state: Uint8Array): StateMachine;
-  /** A block's own hash and signature; a reason when bad. */
+  /** A block's roots, hash and signature by `sequencer` (the core's checkBlock); the coded error when bad. */
   check: BlockCheck;
   seal(input: BlockInput, applied: AppliedBlock, previousHash: string): Block;
   view(machine: StateMachine): ChainView;

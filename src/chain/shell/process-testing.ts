@@ -8,7 +8,7 @@ const main = join(import.meta.dirname, '..', '..', 'cli', 'main.ts');
 export interface ChainProcess {
   readonly url: string;
   readonly child: ChildProcess;
-  readonly ready: { url: string; height: number; stateRoot: string; faucet?: { publicKey: string; seedFile: string } };
+  readonly ready: { url: string; height: number; stateRoot: string; sequencer: string; faucet?: { publicKey: string; seedFile: string } };
   stderr(): string;
   /** SIGTERM and wait, or SIGKILL with `kill9`. */
   stop(options?: { kill9?: boolean }): Promise<void>;

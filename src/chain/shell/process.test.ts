@@ -1,16 +1,16 @@
 // End to end over real processes and sockets: `tfgrid chain` is spawned on a free port and driven
 // with the typed client through a grid's life (twins, farm, node, uptime, contracts, transfer,
 // cancel), checking inclusion, state reads and the WebSocket event feed; then restarted to check
-// the state survives.
+// the state survives; restarted with another sequencer key, it refuses to start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Identity } from '../../crypto/index.ts';
 import { ChainClient, type Included } from '../client.ts';
 import type { Block, ChainEvent } from '../core/seam.ts';
-import { startChainProcess, type ChainProcess } from './process-testing.ts';
+import { failingChainProcess, startChainProcess, type ChainProcess } from './process-testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tfgrid-chain-e2e-'));
 const user = Identity.fromSeed('a1'.repeat(32));
@@ -34,7 +34,10 @@ test('a grid life cycle through the client against a real chain process', async 
   chain = await startChainProcess({ home: join(dir, 'home'), dataDir, args: ['--block-interval', '50', ...fund] });
   const events: ChainEvent[] = [];
   const heights: number[] = [];
-  const reader = new ChainClient({ url: chain.url });
+  // The generated devnet genesis pins the key this run signs with; the reader checks every block by it.
+  const genesis = JSON.parse(readFileSync(join(dataDir, 'genesis.json'), 'utf8')) as { sequencer: string };
+  assert.equal(genesis.sequencer, chain.ready.sequencer);
+  const reader = new ChainClient({ url: chain.url, sequencer: chain.ready.sequencer });
   const feed = reader.subscribe((block: Block) => {
     heights.push(block.height);
     events.push(...block.events);
@@ -98,4 +101,18 @@ test('a grid life cycle through the client against a real chain process', async 
   assert.equal(chain.ready.height, before.health.height);
   assert.equal(chain.ready.stateRoot, root);
   assert.equal(await new ChainClient({ url: chain.url }).balance(user.publicKeyHex), before.balance);
+});
+
+test('restarted with another sequencer key than the genesis names, the chain refuses to start', async () => {
+  // Method: after the life cycle above, replace <data>/sequencer-seed with another key and start again.
+  const dataDir = join(dir, 'data');
+  const pinned = chain!.ready.sequencer;
+  await chain!.stop();
+  chain = undefined;
+  const other = Identity.fromSeed('a4'.repeat(32));
+  writeFileSync(join(dataDir, 'sequencer-seed'), other.seedHex + '\n', { mode: 0o600 });
+  const failed = await failingChainProcess({ home: join(dir, 'home'), dataDir, args: ['--block-interval', '50'] });
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /CHAIN_WRONG_SEQUENCER/);
+  assert.ok(failed.stderr.includes(pinned) && failed.stderr.includes(other.publicKeyHex), `both keys named: ${failed.stderr}`);
 });

@@ -26,7 +26,7 @@ let logs = 0;
 
 async function setup(options: { blockIntervalMs?: number; txsPerBlockMax?: number; mempoolTxsMax?: number; signerTxsMax?: number } = {}) {
   const machine = new ToyMachine();
-  const store = await openFileLog({ path: join(dir, `log-${++logs}.bin`), genesisHash: testGenesisHash, check: toyCheck });
+  const store = await openFileLog({ path: join(dir, `log-${++logs}.bin`), genesisHash: testGenesisHash, check: toyCheck(sequencerId.publicKeyHex) });
   const sequencer = new Sequencer({ machine, store, pool, seal: sealWith(sequencerId), blockIntervalMs: options.blockIntervalMs ?? 20, ...options });
   return { machine, store, sequencer };
 }

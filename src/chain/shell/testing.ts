@@ -65,13 +65,18 @@ export function sealWith(sequencer: Identity): (input: BlockInput, applied: Appl
   };
 }
 
-export const toyCheck: BlockCheck = (block) => {
-  const { transactions, results, events, hash, signature, ...header } = block;
-  if (toHex(digestOf(blockDomain, header)) !== hash) return 'hash mismatch';
-  if (toHex(digestOf('toy/txs', transactions)) !== block.txRoot || toHex(digestOf('toy/results', [results, events])) !== block.resultsRoot) return 'root mismatch';
-  if (!verifyEd25519(fromHex(block.sequencer), fromHex(hash), fromHex(signature))) return 'bad sequencer signature';
-  return undefined;
-};
+/** The toy blocks' check, with the sequencer key pinned like the real core's checkBlock. */
+export function toyCheck(sequencer: string): BlockCheck {
+  return (block) => {
+    const { transactions, results, events, hash, signature, ...header } = block;
+    if (block.sequencer !== sequencer) return new TfgridError(ChainError.WRONG_SEQUENCER, `block ${block.height} is signed by ${block.sequencer}`);
+    const bad = (why: string): TfgridError => new TfgridError(ChainError.BAD_BLOCK, `block ${block.height}: ${why}`);
+    if (toHex(digestOf(blockDomain, header)) !== hash) return bad('hash mismatch');
+    if (toHex(digestOf('toy/txs', transactions)) !== block.txRoot || toHex(digestOf('toy/results', [results, events])) !== block.resultsRoot) return bad('root mismatch');
+    if (!verifyEd25519(fromHex(block.sequencer), fromHex(hash), fromHex(signature))) return bad('bad sequencer signature');
+    return undefined;
+  };
+}
 
 export function signedAdd(id: Identity, nonce: number, amount = 1): SignedTx {
   const body = { type: 'add', signer: id.publicKeyHex, nonce, payload: { amount } };
@@ -83,9 +88,10 @@ export function toyCore(sequencer: Identity): ChainCore {
   const seal = sealWith(sequencer);
   return {
     genesisHash: testGenesisHash,
+    sequencer: sequencer.publicKeyHex,
     genesis: () => new ToyMachine(),
     restore: (state) => ToyMachine.restore(state),
-    check: toyCheck,
+    check: toyCheck(sequencer.publicKeyHex),
     seal,
     view: (machine) => toyView(machine as ToyMachine),
   };

@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson, Identity } from '../../../crypto/index.ts';
 import { ChainError } from '../../errors.ts';
-import { signBlock, verifyBlock } from '../block.ts';
+import { checkBlock, signBlock, verifyBlock } from '../block.ts';
+import { genesisHash } from '../genesis.ts';
 import { ChainMachine } from '../machine.ts';
 import { restoreState } from '../snapshot.ts';
-import { Harness, admin, identity, makeFarmAndNode, makeTwin, prng, tft, testSeed } from '../testing.ts';
+import { Harness, admin, identity, makeFarmAndNode, makeTwin, prng, testGenesis, tft, testSeed } from '../testing.ts';
 import { BucketTree } from './bucket-tree.ts';
 import { DueQueue } from './due-queue.ts';
 import { ChainState, tableNames } from './state.ts';
@@ -128,6 +129,29 @@ test('blocks: signed by the sequencer, any change to a field, transaction or res
   assert.match(verifyBlock({ ...block, events: [] }) ?? '', /resultsRoot/);
   assert.match(verifyBlock({ ...block, signature: '00'.repeat(64) }) ?? '', /signature/);
   assert.match(verifyBlock({ ...block, signature: 'zz' }) ?? '', /malformed/);
+});
+
+test('checkBlock pins the sequencer: a valid block by another key is CHAIN_WRONG_SEQUENCER, a damaged one CHAIN_BAD_BLOCK', () => {
+  // Goal: the check every reader uses refuses other keys with a code. Method: two sequencers seal the same block.
+  const h = new Harness();
+  const [pinned, other] = [Identity.fromSeed('11'.repeat(32)), Identity.fromSeed('12'.repeat(32))];
+  const input = { height: 1, timestampMs: 1_001_000, transactions: [], previousHash: genesisHash(testGenesis()) };
+  const applied = h.machine.apply(input);
+  assert.equal(checkBlock(signBlock(pinned, input, applied), pinned.publicKeyHex), undefined);
+  const foreign = signBlock(other, input, applied);
+  assert.equal(verifyBlock(foreign), undefined, 'well-formed: only the key is wrong');
+  assert.equal(checkBlock(foreign, pinned.publicKeyHex)?.code, ChainError.WRONG_SEQUENCER);
+  // Relabelling a foreign block with the pinned key breaks its hash (the key is in the header).
+  assert.equal(checkBlock({ ...foreign, sequencer: pinned.publicKeyHex }, pinned.publicKeyHex)?.code, ChainError.BAD_BLOCK);
+});
+
+test('the genesis hash is the digest of the genesis document and changes with the sequencer key', () => {
+  // Goal: block 1's previousHash binds the pinned key. Method: hash two genesis files differing only in it.
+  const genesis = testGenesis();
+  assert.match(genesisHash(genesis), /^[0-9a-f]{64}$/);
+  assert.equal(genesisHash(genesis), genesisHash(structuredClone(genesis)));
+  assert.notEqual(genesisHash(genesis), genesisHash({ ...genesis, sequencer: identity(9).publicKeyHex }));
+  assert.throws(() => ChainMachine.fromGenesis({ ...genesis, sequencer: undefined }), { code: ChainError.INVALID_GENESIS });
 });
 
 test('a new state is valid for queries before any block', () => {
