@@ -17,7 +17,7 @@ import type * as TransferTx from './core/tx/transfer.ts';
 import type * as AdminTx from './core/tx/admin.ts';
 import { ChainError } from './errors.ts';
 import { ChainShellError } from './shell/errors.ts';
-import type { ListFilter, ListKind } from './shell/view.ts';
+import type { ListFilter, ListKind } from './core/queries.ts';
 
 type In<K extends { schema: z.ZodType }> = z.input<K['schema']>;
 /** Payload of each transaction type, as the client sends it (amounts as decimal strings). */

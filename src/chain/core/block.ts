@@ -5,22 +5,13 @@
 import { TfgridError } from '../../base/index.ts';
 import { digestOf, fromHex, toHex, verifyEd25519, type Identity } from '../../crypto/index.ts';
 import { ChainError } from '../errors.ts';
-import { blockDomain, type AppliedBlock, type Address, type Block, type BlockInput, type ChainEvent, type SignedTx, type TxResult } from './seam.ts';
+import { blockDomain, type AppliedBlock, type Address, type Block, type BlockHeader, type BlockInput, type ChainEvent, type SignedTx, type TxResult } from './seam.ts';
 import { txHash } from './tx/envelope.ts';
 
 export const txRootDomain = 'tfgrid/chain/txroot/v1';
 export const resultsRootDomain = 'tfgrid/chain/resultsroot/v1';
 
-export interface BlockHeader {
-  readonly version: 1;
-  readonly height: number;
-  readonly previousHash: string;
-  readonly timestampMs: number;
-  readonly sequencer: Address;
-  readonly txRoot: string;
-  readonly resultsRoot: string;
-  readonly stateRoot: string;
-}
+export type { BlockHeader };
 
 export function txRoot(transactions: readonly SignedTx[]): string {
   return toHex(digestOf(txRootDomain, transactions.map(txHash)));

@@ -14,6 +14,7 @@ export const listLimitMax = 1000;
 /** Ids looked at per list call, so a filter matching little cannot make one call scan millions. */
 export const listScanMax = 100_000;
 
+/** Equality filters; which apply depends on the kind (README "RPC"). */
 export interface ListFilter {
   readonly twinId?: number;
   readonly farmId?: number;
@@ -29,7 +30,8 @@ export interface ListOptions {
   readonly filter?: ListFilter;
 }
 
-export type ListKind = 'twins' | 'farms' | 'nodes' | 'contracts' | 'pricingPolicies';
+export const listKinds = ['twins', 'farms', 'nodes', 'contracts', 'pricingPolicies'] as const;
+export type ListKind = (typeof listKinds)[number];
 
 export interface ListPage<T> {
   readonly items: readonly T[];

@@ -45,12 +45,8 @@ export interface AppliedBlock {
   readonly stateRoot: string;
 }
 
-/**
- * A block as logged and served. `hash` = hex SHA-256 digest (blockDomain) of the header: every
- * field except `transactions`, `results`, `events`, `hash` and `signature`, with `txRoot` and
- * `resultsRoot` committing to those lists. `signature` is the sequencer's over the hash bytes.
- */
-export interface Block {
+/** The hashed part of a block: every field except the lists, `hash` and `signature`. */
+export interface BlockHeader {
   readonly version: 1;
   readonly height: number;
   readonly previousHash: string;
@@ -59,6 +55,14 @@ export interface Block {
   readonly txRoot: string;
   readonly resultsRoot: string;
   readonly stateRoot: string;
+}
+
+/**
+ * A block as logged and served. `hash` = hex SHA-256 digest (blockDomain) of the header: every
+ * field except `transactions`, `results`, `events`, `hash` and `signature`, with `txRoot` and
+ * `resultsRoot` committing to those lists. `signature` is the sequencer's over the hash bytes.
+ */
+export interface Block extends BlockHeader {
   readonly transactions: readonly SignedTx[];
   readonly results: readonly TxResult[];
   readonly events: readonly ChainEvent[];

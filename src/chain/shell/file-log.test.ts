@@ -15,9 +15,10 @@ import { blockDomain, type Block } from '../core/seam.ts';
 import { openFileLog } from './file-log.ts';
 import { encodeRecord, fileHeaderBytes, recordHeaderBytes } from './record.ts';
 import type { BlockCheck } from './block-store.ts';
+import { testGenesisHash } from './testing.ts';
 
 const sequencer = Identity.fromSeed('11'.repeat(32));
-const genesisHash = '00'.repeat(32);
+const genesisHash = testGenesisHash;
 
 /** A test block signed like the real ones: hash over the header, signature over the hash. */
 function makeBlock(height: number, previousHash: string, sequencerId = sequencer): Block {

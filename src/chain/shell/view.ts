@@ -1,18 +1,9 @@
 // What the RPC reads from the state: a narrow view the node wiring implements over the core's
 // queries, so the RPC does not depend on how the state is stored. Entities are returned as the
 // core's plain objects (bigints are sent as decimal strings); `undefined` means "no such entity".
-export const listKinds = ['twins', 'farms', 'nodes', 'contracts', 'pricingPolicies'] as const;
-export type ListKind = (typeof listKinds)[number];
-
-/** Equality filters; which apply depends on the kind (README "RPC"). */
-export interface ListFilter {
-  readonly twinId?: number;
-  readonly farmId?: number;
-  readonly nodeId?: number;
-  readonly kind?: string;
-  readonly state?: string;
-  readonly status?: string;
-}
+// The list kinds and filters are the core's (one definition for the queries, the RPC and the client).
+import type { ListFilter, ListKind } from '../core/queries.ts';
+export { listKinds, type ListFilter, type ListKind } from '../core/queries.ts';
 
 /** Pages go by id: pass the returned `nextAfterId` back as `afterId` until it is undefined. */
 export interface Page {

@@ -189,30 +189,26 @@ export class ChainState implements JournalHolder {
 
   /** Runs `body` so that, if it throws, every table write it made is undone. */
   atomically<T>(body: () => T): T {
-    assert(this.journal === undefined, 'transactions do not nest');
-    const journal: JournalEntry[] = [];
-    this.journal = journal;
-    try {
-      const result = body();
-      this.journal = undefined;
-      return result;
-    } catch (error) {
-      this.journal = undefined;
-      for (let i = journal.length - 1; i >= 0; i--) journal[i]!.undo();
-      throw error;
-    }
+    return this.#journaled(body, false);
   }
 
   /** Runs `body` and undoes all its writes, whatever happens: a dry run (precheck). */
   dryRun<T>(body: () => T): T {
+    return this.#journaled(body, true);
+  }
+
+  #journaled<T>(body: () => T, undoAlways: boolean): T {
     assert(this.journal === undefined, 'transactions do not nest');
     const journal: JournalEntry[] = [];
     this.journal = journal;
+    let completed = false;
     try {
-      return body();
+      const result = body();
+      completed = true;
+      return result;
     } finally {
       this.journal = undefined;
-      for (let i = journal.length - 1; i >= 0; i--) journal[i]!.undo();
+      if (undoAlways || !completed) for (let i = journal.length - 1; i >= 0; i--) journal[i]!.undo();
     }
   }
 
