@@ -16,10 +16,11 @@
 import { parseArgs } from 'node:util';
 import { formatMsPair, formatNumber, formatRatio, machineLine, printTable } from '../lib/measure.ts';
 import { prefill, redisBenchmark, type Load, type Measured } from './load.ts';
-import { durableSettings, ourServer, redisServer, referenceServer, type RunningServer, type ServerName, type ServerSpec } from './servers.ts';
+import { baselineServer, durableSettings, ourServer, redisServer, referenceServer, type RunningServer, type ServerName, type ServerSpec } from './servers.ts';
 
 const usage = `npm run bench:zdb -- [options]
   --reference <path>         real 0-db binary to compare with (or env ZDB_REFERENCE_BIN)
+  --baseline <checkout>      also run tfgrid zdb from another checkout (a column, and ours/baseline)
   --rounds <n>               measurements per cell, alternating servers; the median is shown (default 3)
   --seconds <s>              target length of one measurement after the first round (default 1)
   --requests <n>             requests of a first-round pipeline-1 measurement (default 50000)
@@ -35,7 +36,7 @@ const usage = `npm run bench:zdb -- [options]
 
 const { values: flags } = parseArgs({
   options: {
-    reference: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, requests: { type: 'string' },
+    reference: { type: 'string' }, baseline: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, requests: { type: 'string' },
     'pipelined-requests': { type: 'string' }, 'sync-requests': { type: 'string' }, 'get-keys': { type: 'string' }, clients: { type: 'string' },
     keyspace: { type: 'string' }, servers: { type: 'string' }, sizes: { type: 'string' }, pipelines: { type: 'string' }, phases: { type: 'string' },
     help: { type: 'boolean' },
@@ -73,6 +74,7 @@ const wanted = list(flags.servers, 'ours,0-db,redis');
 const referencePath = flags.reference ?? process.env['ZDB_REFERENCE_BIN'];
 const specs: ServerSpec[] = [];
 if (wanted.includes('ours')) specs.push(ourServer());
+if (flags.baseline !== undefined) specs.push(baselineServer(flags.baseline));
 if (wanted.includes('0-db') && referencePath !== undefined) specs.push(referenceServer(referencePath));
 if (wanted.includes('redis')) specs.push(redisServer());
 
@@ -153,6 +155,8 @@ function printResults(title: string, labels: string[]): void {
   const withReference = names.includes('ours') && names.includes('0-db');
   const withRedis = names.includes('ours') && names.includes('redis');
   const headers = ['test', ...names.flatMap((name) => [`${name} ops/s`, `${name} p50/p99 ms`])];
+  const withBaseline = names.includes('ours') && names.includes('baseline');
+  if (withBaseline) headers.push('ours/baseline');
   if (withReference) headers.push('ours/0-db (goal ≥ 2)');
   if (withRedis) headers.push('ours/redis (goal ≥ 0.5)');
   const rows = labels.map((label) => {
@@ -162,6 +166,7 @@ function printResults(title: string, labels: string[]): void {
       return measured === undefined ? ['', ''] : [formatNumber(measured.opsPerSec), formatMsPair(measured.p50Ms, measured.p99Ms)];
     })];
     const ours = median(row.get('ours'))?.opsPerSec ?? NaN;
+    if (withBaseline) cells.push(formatRatio(ours / (median(row.get('baseline'))?.opsPerSec ?? NaN)));
     if (withReference) cells.push(formatRatio(ours / (median(row.get('0-db'))?.opsPerSec ?? NaN), 2));
     if (withRedis) cells.push(formatRatio(ours / (median(row.get('redis'))?.opsPerSec ?? NaN), 0.5));
     return cells;

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort, removeDir, startOurZdb, startReferenceZdb, tempDir } from '../../src/zdb/server/testing.ts';
 
-export type ServerName = 'ours' | '0-db' | 'redis';
+export type ServerName = 'ours' | 'baseline' | '0-db' | 'redis';
 
 export interface RunningServer {
   readonly port: number;
@@ -21,6 +21,7 @@ export interface ServerSpec {
 /** How each server is configured in the durable rows; printed under the table. */
 export const durableSettings: Readonly<Record<ServerName, string>> = {
   ours: '--sync (group commit: one fdatasync per event-loop turn, shared by every client)',
+  baseline: '--sync',
   '0-db': '--sync (fsync after every write)',
   redis: '--appendonly yes --appendfsync always (fsync of the AOF before replying, per event-loop turn)',
 };
@@ -31,6 +32,29 @@ export function ourServer(): ServerSpec {
     async start(durable) {
       const server = await startOurZdb({ args: durable ? ['--sync'] : [] });
       return { port: server.port, stop: () => stopAndRemove(server.stop(), server.dir) };
+    },
+  };
+}
+
+/** `tfgrid zdb` of another checkout (e.g. `git worktree add /tmp/before <commit>`), to compare
+ *  a change with what it replaces in the same run. */
+export function baselineServer(checkout: string): ServerSpec {
+  return {
+    name: 'baseline',
+    async start(durable) {
+      const dir = tempDir('bench-baseline-');
+      const port = await freePort();
+      const args = [join(checkout, 'src', 'cli', 'main.ts'), 'zdb', '--listen', '127.0.0.1', '--port', String(port), '--data', join(dir, 'data'), '--index', join(dir, 'index')];
+      const child = spawn(process.execPath, durable ? [...args, '--sync'] : args, { stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '', TFGRID_LOG_LEVEL: 'warn' } });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await waitForPort(port, 15_000);
+      return {
+        port,
+        stop: () => {
+          child.kill('SIGTERM');
+          return stopAndRemove(exited, dir);
+        },
+      };
     },
   };
 }
