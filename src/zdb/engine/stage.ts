@@ -60,8 +60,10 @@ export class AppendStage {
       done += written;
     }
     this.writtenSize += this.bytes;
+    // A burst's growth is given back once the batches are small again, not after every batch:
+    // regrowing each turn allocated megabytes per turn and drove V8's full collections.
+    if (this.buffer.length > this.initialBytes * 4 && this.bytes * 4 < this.buffer.length) this.buffer = Buffer.allocUnsafe(this.initialBytes);
     this.bytes = 0;
-    if (this.buffer.length > this.initialBytes * 4) this.buffer = Buffer.allocUnsafe(this.initialBytes); // give a burst's growth back
   }
 
   /** Forgets the staged bytes. */
