@@ -6,7 +6,7 @@ export * from './core/entities.ts';
 export { ChainMachine, type MachineOptions } from './core/machine.ts';
 export { ChainQueries, accountView, contractView, listLimitMax, type AccountView, type ContractView, type ListFilter, type ListKind, type ListOptions, type ListPage } from './core/queries.ts';
 export { genesisState, genesisSchema, genesisHash, genesisDomain, parseGenesis, productionParams, devnetParams, defaultPricingPolicy, type Genesis } from './core/genesis.ts';
-export { encodeSnapshot, restoreState, snapshotVersion } from './core/snapshot.ts';
+export { encodeSnapshot, restoreState, snapshotVersion, SnapshotEncoder } from './core/snapshot.ts';
 export { ChainState } from './core/state/state.ts';
 export { buildTx, verifyTxSignature, txHash, checkEnvelope, txHashDomain, txPayloadBytesMax } from './core/tx/envelope.ts';
 export { TxType, txKinds, type TxTypeName } from './core/tx/registry.ts';

@@ -8,8 +8,8 @@ import { billDueContracts } from './billing/lifecycle.ts';
 import { flagDownNodes } from './billing/uptime.ts';
 import { genesisState } from './genesis.ts';
 import { ChainQueries } from './queries.ts';
-import type { AppliedBlock, BlockInput, ChainEvent, SignedTx, StateMachine, TxResult } from './seam.ts';
-import { encodeSnapshot, restoreState } from './snapshot.ts';
+import type { AppliedBlock, BlockInput, ChainEvent, SignedTx, SnapshotSlices, StateMachine, TxResult } from './seam.ts';
+import { SnapshotEncoder, encodeSnapshot, restoreState } from './snapshot.ts';
 import type { ChainState } from './state/state.ts';
 import type { TxContext, TxKind } from './tx/context.ts';
 import { checkEnvelope, verifyTxSignature } from './tx/envelope.ts';
@@ -105,6 +105,10 @@ export class ChainMachine implements StateMachine {
 
   snapshot(): Uint8Array {
     return encodeSnapshot(this.state);
+  }
+
+  beginSnapshot(): SnapshotSlices {
+    return new SnapshotEncoder(this.state);
   }
 
   #applyTx(tx: SignedTx, nowMs: number, events: ChainEvent[]): TxResult {

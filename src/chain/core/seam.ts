@@ -70,6 +70,21 @@ export interface Block extends BlockHeader {
   readonly signature: string;
 }
 
+/**
+ * A snapshot encoded a slice at a time (see StateMachine.beginSnapshot): the state as it was when
+ * it began, whatever is applied between the slices.
+ */
+export interface SnapshotSlices {
+  /** The state root at the start: the snapshot's. */
+  readonly stateRoot: string;
+  /** Encodes about `bytesMax` more bytes; true when done. */
+  step(bytesMax: number): boolean;
+  /** The snapshot bytes, in order, once `step` answered true (their concatenation is `snapshot()`'s). */
+  parts(): readonly Uint8Array[];
+  /** Ends the view (finished or abandoned). */
+  close(): void;
+}
+
 /** The deterministic state machine: no clock, randomness or I/O; time comes from the block. */
 export interface StateMachine {
   /** Height of the last applied block (0 = genesis only). */
@@ -85,4 +100,6 @@ export interface StateMachine {
   stateRoot(): string;
   /** The whole state as bytes (versioned), and back: restore(snapshot()) has the same root. */
   snapshot(): Uint8Array;
+  /** Optional: the same bytes, encoded in slices while blocks go on being applied. */
+  beginSnapshot?(): SnapshotSlices;
 }

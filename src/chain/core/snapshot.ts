@@ -5,7 +5,7 @@
 // Decoding bounds every length by the bytes left and refuses unknown versions; the rebuilt
 // state must give the recorded root, so a flipped byte anywhere is caught.
 import { z } from 'zod';
-import { TfgridError, isTfgridError } from '../../base/index.ts';
+import { TfgridError, assert, isTfgridError } from '../../base/index.ts';
 import { toHex } from '../../crypto/index.ts';
 import { ChainError } from '../errors.ts';
 import type { Meta } from './entities.ts';
@@ -26,43 +26,104 @@ const chunkBytes = 16 << 20;
 const bigintFields: Partial<Record<TableName, string>> = { accounts: 'balance', contracts: 'debt' };
 
 export function encodeSnapshot(state: ChainState): Uint8Array {
-  const root = Buffer.from(state.root(), 'hex');
-  const parts: Buffer[] = [];
-  const header = Buffer.alloc(headerBytes);
-  header.write(snapshotMagic, 0, 'latin1');
-  header.writeUInt16BE(snapshotVersion, 4);
-  root.copy(header, 6);
-  header.writeUInt8(tableNames.length, 38);
-  parts.push(header);
-  for (const name of tableNames) parts.push(...encodeTable(state, name));
-  return new Uint8Array(Buffer.concat(parts));
+  const encoder = new SnapshotEncoder(state);
+  while (!encoder.step(Number.POSITIVE_INFINITY));
+  return new Uint8Array(Buffer.concat(encoder.parts()));
 }
 
-function encodeTable(state: ChainState, name: TableName): Buffer[] {
-  const table = state.table(name);
-  // Entries are written as UTF-8 straight into 16 MiB chunks: no giant strings, little garbage.
-  const chunks: Buffer[] = [];
-  let chunk = Buffer.allocUnsafe(chunkBytes);
-  let offset = 0;
-  let count = 0;
-  for (const [key, value] of table.entries()) {
-    const line = `[${JSON.stringify(key)},${table.encodeValue(value)}]\n`;
-    if (offset + line.length * 3 > chunk.length) {
-      chunks.push(chunk.subarray(0, offset));
-      chunk = Buffer.allocUnsafe(Math.max(chunkBytes, line.length * 3));
-      offset = 0;
-    }
-    offset += chunk.write(line, offset, 'utf8');
-    count++;
+/**
+ * Encodes a snapshot a slice at a time, so a big state (800 MiB for 1M contracts) does not stop
+ * the event loop: the tables are frozen at construction (copy-on-write, see Table.freeze), the
+ * caller calls `step` between other work — blocks may be applied in between — until it answers
+ * true, then takes `parts()` (the snapshot bytes, in order). The snapshot is the state as it was
+ * at construction, with that moment's root. `close()` ends the view (always call it).
+ */
+export class SnapshotEncoder {
+  readonly stateRoot: string;
+  readonly #state: ChainState;
+  readonly #parts: Buffer[] = [];
+  #table = 0;
+  #bucket = 0;
+  #chunks: Buffer[] = [];
+  #chunk = Buffer.allocUnsafe(chunkBytes);
+  #offset = 0;
+  #count = 0;
+  #closed = false;
+
+  constructor(state: ChainState) {
+    this.#state = state;
+    this.stateRoot = state.root();
+    for (const name of tableNames) state.table(name).freeze();
+    const header = Buffer.alloc(headerBytes);
+    header.write(snapshotMagic, 0, 'latin1');
+    header.writeUInt16BE(snapshotVersion, 4);
+    Buffer.from(this.stateRoot, 'hex').copy(header, 6);
+    header.writeUInt8(tableNames.length, 38);
+    this.#parts.push(header);
   }
-  if (offset > 0) chunks.push(chunk.subarray(0, offset));
-  const bytes = chunks.reduce((sum, part) => sum + part.length, 0);
-  const head = Buffer.alloc(1 + name.length + 8);
-  head.writeUInt8(name.length, 0);
-  head.write(name, 1, 'latin1');
-  head.writeUInt32BE(count, 1 + name.length);
-  head.writeUInt32BE(bytes, 5 + name.length);
-  return [head, ...chunks];
+
+  get done(): boolean {
+    return this.#table === tableNames.length;
+  }
+
+  /** Encodes whole buckets until about `bytesMax` more bytes are out; true when all is encoded. */
+  step(bytesMax: number): boolean {
+    assert(!this.#closed, 'step after close');
+    let budget = bytesMax;
+    while (!this.done && budget > 0) {
+      const name = tableNames[this.#table]!;
+      const table = this.#state.table(name);
+      if (this.#bucket === table.bucketCount) {
+        this.#finishTable(name);
+        continue;
+      }
+      budget -= 1; // empty buckets cost too
+      // Entries are written as UTF-8 straight into 16 MiB chunks: no giant strings, little garbage.
+      for (const [key, value] of table.frozenEntries(this.#bucket++)) {
+        const line = `[${JSON.stringify(key)},${table.encodeValue(value)}]\n`;
+        if (this.#offset + line.length * 3 > this.#chunk.length) {
+          this.#chunks.push(this.#chunk.subarray(0, this.#offset));
+          this.#chunk = Buffer.allocUnsafe(Math.max(chunkBytes, line.length * 3));
+          this.#offset = 0;
+        }
+        const written = this.#chunk.write(line, this.#offset, 'utf8');
+        this.#offset += written;
+        budget -= written;
+        this.#count++;
+      }
+    }
+    if (this.done) this.close();
+    return this.done;
+  }
+
+  /** The snapshot bytes in order (header, then per table its head and records). */
+  parts(): readonly Buffer[] {
+    assert(this.done, 'parts of a finished snapshot');
+    return this.#parts;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const name of tableNames) this.#state.table(name).thaw();
+  }
+
+  #finishTable(name: TableName): void {
+    if (this.#offset > 0) this.#chunks.push(this.#chunk.subarray(0, this.#offset));
+    const bytes = this.#chunks.reduce((sum, part) => sum + part.length, 0);
+    const head = Buffer.alloc(1 + name.length + 8);
+    head.writeUInt8(name.length, 0);
+    head.write(name, 1, 'latin1');
+    head.writeUInt32BE(this.#count, 1 + name.length);
+    head.writeUInt32BE(bytes, 5 + name.length);
+    this.#parts.push(head, ...this.#chunks);
+    this.#chunks = [];
+    this.#chunk = Buffer.allocUnsafe(this.#table + 1 < tableNames.length ? chunkBytes : 0);
+    this.#offset = 0;
+    this.#count = 0;
+    this.#table++;
+    this.#bucket = 0;
+  }
 }
 
 function invalid(detail: string): never {

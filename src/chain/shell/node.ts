@@ -2,7 +2,8 @@
 // matches it, replay the rest (checking each block's state root), then sequence and serve.
 // The core is injected (ChainCore) so this file never reaches into the state machine's insides.
 import { join } from 'node:path';
-import { TfgridError, type Logger } from '../../base/index.ts';
+import { setImmediate } from 'node:timers/promises';
+import { TfgridError, assert, type Logger } from '../../base/index.ts';
 import type { AppliedBlock, Block, BlockInput, StateMachine } from '../core/seam.ts';
 import type { BlockCheck } from './block-store.ts';
 import { ChainShellError } from './errors.ts';
@@ -14,6 +15,11 @@ import { VerifyPool } from './verify-pool.ts';
 import type { ChainView } from './view.ts';
 
 export const snapshotIntervalBlocksDefault = 1_000;
+/**
+ * Bytes of snapshot encoded per event-loop turn: ~8 ms of work on this machine (p50; 1M
+ * contracts: 800 MiB in ~630 slices), so blocks, admissions and reads go on in between.
+ */
+export const snapshotSliceBytes = 1 << 20;
 const replayChunkBlocks = 256;
 
 /** What the shell needs from the core, bound to one genesis and one sequencer key. */
@@ -106,14 +112,15 @@ export async function startChainNode(options: ChainNodeOptions): Promise<ChainNo
   const { machine, store } = opened;
   const pool = new VerifyPool({ workers: options.verifyWorkers });
   const snapshotEvery = options.snapshotIntervalBlocks ?? snapshotIntervalBlocksDefault;
+  const snapshots = new SnapshotTaker(machine, options.dataDir, options.log);
   const sequencerOptions: SequencerOptions = {
     machine, store, pool, seal: (input, applied, previousHash) => options.core.seal(input, applied, previousHash),
     blockIntervalMs: options.blockIntervalMs, idleBlockIntervalMs: options.idleBlockIntervalMs, txsPerBlockMax: options.txsPerBlockMax,
     mempoolTxsMax: options.mempoolTxsMax, signerTxsMax: options.signerTxsMax, log: options.log,
-    afterBlock: async (block) => {
-      if (snapshotEvery > 0 && block.height % snapshotEvery === 0) {
-        await writeSnapshot(options.dataDir, { height: block.height, blockHash: block.hash, stateRoot: block.stateRoot }, machine.snapshot(), options.log);
-      }
+    afterBlock: (block) => {
+      // Begins now (the state is this block's) and runs in slices between the next blocks.
+      if (snapshotEvery > 0 && block.height % snapshotEvery === 0) snapshots.begin(block);
+      return Promise.resolve();
     },
   };
   const sequencer = new Sequencer(sequencerOptions);
@@ -124,9 +131,68 @@ export async function startChainNode(options: ChainNodeOptions): Promise<ChainNo
     rpc, sequencer, opened,
     close: async () => {
       await sequencer.stop();
+      await snapshots.stop();
       await rpc.close();
       await pool.close();
       await store.close();
     },
   };
+}
+
+/**
+ * Periodic snapshots that do not stop the chain: the machine's `beginSnapshot` freezes the state
+ * (copy-on-write) at the block just made durable, then the encoding runs `snapshotSliceBytes` per
+ * event-loop turn while the sequencer keeps making blocks; the file is written asynchronously.
+ * One at a time: a snapshot due while the last is still being written is skipped (the next
+ * interval takes one). A machine without `beginSnapshot` is snapshotted at once.
+ */
+class SnapshotTaker {
+  readonly #machine: StateMachine;
+  readonly #dataDir: string;
+  readonly #log: Logger | undefined;
+  #running: Promise<void> | undefined;
+  #stopping = false;
+
+  constructor(machine: StateMachine, dataDir: string, log?: Logger) {
+    this.#machine = machine;
+    this.#dataDir = dataDir;
+    this.#log = log;
+  }
+
+  begin(block: Block): void {
+    if (this.#stopping) return;
+    if (this.#running !== undefined) {
+      this.#log?.warn('snapshot skipped: the previous one is still being written', { height: block.height });
+      return;
+    }
+    this.#running = this.#take(block)
+      .catch((error: unknown) => this.#log?.error('snapshot failed', { height: block.height, error: error instanceof TfgridError ? error.toJSON() : String(error) }))
+      .finally(() => (this.#running = undefined));
+  }
+
+  /** Abandons a snapshot in progress (at its next slice) and waits for it to let go. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#running;
+  }
+
+  async #take(block: Block): Promise<void> {
+    const meta = { height: block.height, blockHash: block.hash, stateRoot: block.stateRoot };
+    if (this.#machine.beginSnapshot === undefined) return writeSnapshot(this.#dataDir, meta, [this.#machine.snapshot()], this.#log);
+    const startMs = performance.now();
+    const slices = this.#machine.beginSnapshot();
+    try {
+      assert(slices.stateRoot === block.stateRoot, 'a snapshot begins at the block just made durable');
+      let turns = 0;
+      while (!slices.step(snapshotSliceBytes)) {
+        await setImmediate();
+        turns++;
+        if (this.#stopping) return;
+      }
+      this.#log?.debug('snapshot encoded', { height: block.height, turns, ms: Math.round(performance.now() - startMs) });
+      await writeSnapshot(this.#dataDir, meta, slices.parts(), this.#log);
+    } finally {
+      slices.close();
+    }
+  }
 }

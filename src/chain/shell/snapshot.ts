@@ -4,7 +4,8 @@
 // the log is skipped with a warning, and an older one (or genesis) is used instead.
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TfgridError, writeFileAtomic, type Logger } from '../../base/index.ts';
+import { setImmediate } from 'node:timers/promises';
+import { TfgridError, assert, writeFileAtomic, type Logger } from '../../base/index.ts';
 import { fromHex, toHex } from '../../crypto/index.ts';
 import { zdbCrc32c } from '../../zdb/index.ts';
 import { ChainShellError } from './errors.ts';
@@ -22,18 +23,37 @@ export interface SnapshotMeta {
   readonly stateRoot: string;
 }
 
-export function encodeSnapshot(meta: SnapshotMeta, state: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(snapshotHeaderBytes + state.length + 4);
+function snapshotHeader(meta: SnapshotMeta, stateBytes: number): Uint8Array {
+  assert(stateBytes < 2 ** 32, 'state length fits the u32 field');
+  const bytes = new Uint8Array(snapshotHeaderBytes);
   const view = new DataView(bytes.buffer);
   bytes.set(Buffer.from(snapshotMagic, 'ascii'), 0);
   view.setUint32(8, snapshotVersion);
   view.setBigUint64(12, BigInt(meta.height));
   bytes.set(fromHex(meta.blockHash, 32, 'blockHash'), 20);
   bytes.set(fromHex(meta.stateRoot, 32, 'stateRoot'), 52);
-  view.setUint32(84, state.length);
-  bytes.set(state, snapshotHeaderBytes);
-  view.setUint32(snapshotHeaderBytes + state.length, zdbCrc32c(bytes, 0, snapshotHeaderBytes + state.length));
+  view.setUint32(84, stateBytes);
   return bytes;
+}
+
+function crcTrailer(crc: number): Uint8Array {
+  const trailer = new Uint8Array(4);
+  new DataView(trailer.buffer).setUint32(0, crc);
+  return trailer;
+}
+
+/**
+ * The file's parts for a state given in parts (a sliced snapshot): the CRC is carried from part to
+ * part with a turn of the event loop between them (16 MiB ≈ 10 ms each), so the sequencer goes on.
+ */
+async function encodeSnapshotParts(meta: SnapshotMeta, state: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  const header = snapshotHeader(meta, state.reduce((sum, part) => sum + part.length, 0));
+  let crc = zdbCrc32c(header);
+  for (const part of state) {
+    crc = zdbCrc32c(part, 0, part.length, crc);
+    await setImmediate();
+  }
+  return [header, ...state, crcTrailer(crc)];
 }
 
 export function decodeSnapshot(bytes: Uint8Array, what: string): { meta: SnapshotMeta; state: Uint8Array } {
@@ -69,9 +89,10 @@ export async function readSnapshot(dir: string, height: number): Promise<{ meta:
   return decoded;
 }
 
-export async function writeSnapshot(dir: string, meta: SnapshotMeta, state: Uint8Array, log?: Logger): Promise<void> {
-  await writeFileAtomic(join(dir, snapshotName(meta.height)), encodeSnapshot(meta, state));
+/** Writes a snapshot (the state's bytes in one or more parts) atomically, then drops old ones. */
+export async function writeSnapshot(dir: string, meta: SnapshotMeta, state: readonly Uint8Array[], log?: Logger): Promise<void> {
+  await writeFileAtomic(join(dir, snapshotName(meta.height)), await encodeSnapshotParts(meta, state));
   const heights = await listSnapshots(dir);
   for (const old of heights.slice(snapshotsKeptMax)) await unlink(join(dir, snapshotName(old))).catch(() => undefined);
-  log?.info('snapshot written', { height: meta.height, stateRoot: meta.stateRoot, bytes: state.length });
+  log?.info('snapshot written', { height: meta.height, stateRoot: meta.stateRoot, bytes: state.reduce((sum, part) => sum + part.length, 0) });
 }

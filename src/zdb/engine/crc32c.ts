@@ -26,10 +26,14 @@ function buildTable(): Int32Array {
   return table;
 }
 
-/** 0-db's CRC of `bytes` (unsigned 32-bit). `start`/`end` select a range without copying. */
-export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
+/**
+ * 0-db's CRC of `bytes` (unsigned 32-bit). `start`/`end` select a range without copying.
+ * `previous` continues a CRC over data that came before (with no final xor, the CRC of a ‖ b is
+ * the CRC of b started from the CRC of a), so big data can be checked a piece at a time.
+ */
+export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, previous = 0): number {
   const T = TABLE;
-  let crc = 0;
+  let crc = previous | 0;
   let i = start;
   if (end - start >= 16) {
     const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -126,7 +126,11 @@ function spreadRentState(state: ChainState, rent: Contract, nowMs: number, emit:
   }
 }
 
-/** Bills one contract for (lastBilledMs, nowMs] and moves it through its states. */
+/**
+ * Bills one contract for (lastBilledMs, nowMs] and moves it through its states. Per-block work
+ * only (billDueContracts): it changes entities in place, which a transaction's journal could not
+ * undo (a cancellation's final bill is settleContract).
+ */
 export function billContract(state: ChainState, contract: Contract, nowMs: number, emit: Emit, cache?: BillingCache): void {
   const params = state.getParams();
   const terms = nodeTerms(state, contract, cache);
@@ -138,15 +142,18 @@ export function billContract(state: ChainState, contract: Contract, nowMs: numbe
   const nextBillMs = nowMs + params.billingPeriodMs;
   if (balance >= total && !heldByRent(state, contract)) {
     if (total > 0n) {
-      state.accounts.set(payer!.address, { ...payer!, balance: balance - total });
-      credit(state, terms.payee, total);
       emit({ type: 'ContractBilled', contractId: contract.id, twinId: contract.twinId, amount: total.toString(), periodMs: nowMs - contract.lastBilledMs });
+      // The common case, a million times per cycle: change the accounts and the contract in
+      // place (Table.mutate) rather than copying them; only scalar fields, no index keys.
+      state.accounts.mutate(payer!.address, (account) => void (account.balance -= total));
+      if (state.accounts.has(terms.payee)) state.accounts.mutate(terms.payee, (account) => void (account.balance += total));
+      else credit(state, terms.payee, total);
     }
     if (contract.state === ContractState.gracePeriod) {
       const restored = setCreated(state, { ...contract, lastBilledMs: nowMs, nextBillMs }, emit);
       spreadRentState(state, restored, nowMs, emit);
     } else {
-      state.contracts.set(contract.id, { ...contract, lastBilledMs: nowMs, nextBillMs, debt: 0n });
+      rebill(state, contract.id, nowMs, nextBillMs, 0n);
     }
   } else if (contract.state === ContractState.created) {
     const grace = setGrace(state, { ...contract, lastBilledMs: nowMs, nextBillMs }, nowMs, total, emit);
@@ -154,8 +161,19 @@ export function billContract(state: ChainState, contract: Contract, nowMs: numbe
   } else if (nowMs - contract.graceStartMs >= params.gracePeriodMs) {
     deleteContract(state, contract, DeleteReason.outOfFunds, emit);
   } else {
-    state.contracts.set(contract.id, { ...contract, lastBilledMs: nowMs, nextBillMs, debt: total });
+    rebill(state, contract.id, nowMs, nextBillMs, total);
   }
+}
+
+/** A bill that leaves the contract in its state: new bill times and debt, in place, re-queued. */
+function rebill(state: ChainState, id: number, nowMs: number, nextBillMs: number, debt: bigint): void {
+  state.contracts.mutate(id, (contract) => {
+    contract.lastBilledMs = nowMs;
+    contract.nextBillMs = nextBillMs;
+    contract.debt = debt;
+  });
+  // mutate skips the index hooks: queue the next bill as the contracts hook would have.
+  state.billingQueue.push(nextBillMs, id);
 }
 
 /** The final bill at cancellation: charges what the balance allows (the rest is forgiven). */

@@ -4,7 +4,14 @@
 // again. Every write goes through `set`/`delete`, which (1) records the previous value in the
 // open journal so a failing transaction can be undone, (2) marks the bucket dirty, (3) tells the
 // table's index hooks, which keep the derived lookups (twin by account, contracts by node…).
-// Values are immutable: a change replaces the object, so the journal can keep the old one.
+// Values are immutable: a change replaces the object, so the journal can keep the old one. The one
+// exception is `mutate`, for the per-block work (billing rewrites a million contracts and
+// accounts per cycle): outside any transaction, scalar fields only, no index key changes.
+//
+// A table can be frozen for a snapshot (`freeze`, then `frozenEntries(0)`, `(1)`… in bucket
+// order, then `thaw`): writes made meanwhile first save the value the key had at freeze time for
+// the buckets not yet read (copy-on-write), so the snapshot sees one consistent state while the
+// chain goes on applying blocks between its slices.
 import { hash } from 'node:crypto';
 import { assert } from '../../../base/index.ts';
 import { BucketTree } from './bucket-tree.ts';
@@ -34,6 +41,16 @@ export interface TableOptions<K extends TableKey, V> {
   readonly keyKind: K extends number ? 'number' : 'string';
 }
 
+/** A value whose scalar fields `mutate` may change. */
+export type Mutable<V> = { -readonly [P in keyof V]: V[P] };
+
+/** The copy-on-write view of a snapshot: values at freeze time of keys written since, per bucket. */
+interface Frozen<K, V> {
+  /** Buckets below it have been read. */
+  cursor: number;
+  readonly saved: Map<number, Map<K, V | undefined>>;
+}
+
 export class Table<K extends TableKey, V> {
   readonly name: string;
   readonly #encode: (value: V) => string;
@@ -45,6 +62,7 @@ export class Table<K extends TableKey, V> {
   readonly #hooks: Array<IndexHook<K, V>> = [];
   #dirty = new Set<number>();
   #size = 0;
+  #frozen: Frozen<K, V> | undefined;
 
   constructor(options: TableOptions<K, V>) {
     this.name = options.name;
@@ -79,6 +97,60 @@ export class Table<K extends TableKey, V> {
 
   delete(key: K): void {
     this.#write(key, undefined);
+  }
+
+  /**
+   * Changes an existing value in place, without copying it: for the per-block work only, which
+   * runs outside any transaction (nothing to undo into) and changes scalar fields that no index
+   * hook keys on, so the hooks are not called (the caller re-queues due times itself). The
+   * bucket is marked dirty as by `set`.
+   */
+  mutate(key: K, change: (value: Mutable<V>) => void): void {
+    assert(this.#holder.journal === undefined, 'in-place changes happen outside transactions');
+    const index = this.bucketOf(key);
+    const value = this.#buckets[index]?.get(key);
+    assert(value !== undefined, `${this.name} entry to change exists`);
+    // A frozen snapshot keeps a shallow copy: only top-level scalar fields change in place.
+    this.#preserve(index, key, value, true);
+    change(value);
+    this.#dirty.add(index);
+  }
+
+  get bucketCount(): number {
+    return this.#buckets.length;
+  }
+
+  /** Starts a snapshot view: from now on writes save the values as they are now. */
+  freeze(): void {
+    assert(this.#frozen === undefined, 'one snapshot view at a time');
+    this.#frozen = { cursor: 0, saved: new Map() };
+  }
+
+  /** The entries of bucket `index` as they were at `freeze()`; buckets are read in increasing order. */
+  frozenEntries(index: number): Array<[K, V]> {
+    const frozen = this.#frozen;
+    assert(frozen !== undefined && index >= frozen.cursor && index < this.#buckets.length, 'frozen buckets are read once, in order');
+    frozen.cursor = index + 1;
+    const saved = frozen.saved.get(index);
+    frozen.saved.delete(index);
+    const out: Array<[K, V]> = [];
+    const bucket = this.#buckets[index];
+    if (bucket !== undefined) for (const [key, value] of bucket) if (saved === undefined || !saved.has(key)) out.push([key, value]);
+    if (saved !== undefined) for (const [key, value] of saved) if (value !== undefined) out.push([key, value]);
+    return out;
+  }
+
+  /** Ends the snapshot view (done or abandoned) and drops what it saved. */
+  thaw(): void {
+    this.#frozen = undefined;
+  }
+
+  #preserve(index: number, key: K, previous: V | undefined, copy: boolean): void {
+    const frozen = this.#frozen;
+    if (frozen === undefined || index < frozen.cursor) return;
+    let saved = frozen.saved.get(index);
+    if (saved === undefined) frozen.saved.set(index, (saved = new Map<K, V | undefined>()));
+    if (!saved.has(key)) saved.set(key, previous === undefined || !copy ? previous : { ...previous });
   }
 
   /** The canonical JSON of a value of this table. */
@@ -124,6 +196,7 @@ export class Table<K extends TableKey, V> {
     let bucket = this.#buckets[index];
     const previous = bucket?.get(key);
     if (previous === value) return;
+    this.#preserve(index, key, previous, false);
     if (value === undefined) {
       bucket!.delete(key);
       this.#size--;
