@@ -89,9 +89,10 @@ export function newSharedFileState(): SharedFileState {
  * Appends are staged: appendData() and appendIndex() copy the entry into memory, and the staged
  * bytes reach the files together (data first, then index: one pwrite each) at flushStaged(),
  * which the server shell calls through the engine once per event-loop turn, before any reply of
- * that turn is sent. Every other access to the current files (reads, in-place index writes,
- * sync, rotation, close) writes the staged bytes first, so a file is only ever behind, never
- * different, and nothing is acknowledged before it is written. Staging is off while a namespace
+ * that turn is sent. Every other access to the current files (reads, sync, rotation, close) and
+ * every in-place index write, in any file, writes the staged bytes first: a file is only ever
+ * behind, never different, data still precedes the index changes that refer to it, and nothing
+ * is acknowledged before it is written. Staging is off while a namespace
  * loads (the loader reads files directly) and for good after a failed staged data write.
  *
  * A staged data write that fails drops every staged byte of the namespace (data and index),
@@ -217,9 +218,13 @@ export class NamespaceFiles {
     this.stagedSet.delete(this);
   }
 
-  /** In-place index write (delete flag, seq slot overwrite, header mode byte). */
+  /**
+   * In-place index write (delete flag, seq slot overwrite, header mode byte). Writes the staged
+   * bytes first, whatever the file: flagging a key's old item in an older file before its new
+   * data entry is written would, after a kill -9, leave the key with neither version.
+   */
   writeIndexAt(fileId: number, bytes: Uint8Array, offset: number): number {
-    if (fileId === this.currentId) this.flushStaged();
+    this.flushStaged();
     try {
       const written = fs.writeSync(this.indexFdOf(fileId), bytes, 0, bytes.length, offset);
       this.dirtyIndex.add(fileId);

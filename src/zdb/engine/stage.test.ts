@@ -3,7 +3,7 @@
 // write is never acknowledged. Method: a Zdb driven directly, with fs.writeSync made to fail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
+import fs, { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppendStage } from './stage.ts';
 import { openTestZdb, plain, tempDir } from './testing.ts';
@@ -94,6 +94,28 @@ test('a failed staged write is never acknowledged: its writers are cut off and t
     const restarted = await z.restart();
     assert.deepEqual([plain(await restarted.run('GET', 'lost')), plain(await restarted.run('GET', 'after'))], [null, 'v3']);
     await restarted.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('an update flags the old item only after its new data entry is written, even in an older index file', async () => {
+  // Regression: a staged SET whose old item lay in an older index file flagged that item before
+  // its own data reached the file, so a kill -9 then left the key with neither value. Method:
+  // copy the directories mid-turn (what a kill -9 leaves) and open the copy.
+  const { dir, cleanup } = tempDir();
+  try {
+    const z = await openTestZdb(dir);
+    await z.run('SET', 'k', 'old value');
+    await z.run('NSJUMP');
+    await z.run('SET', 'k', 'new value');
+    const copy = join(dir, 'crashed');
+    cpSync(join(dir, 'data'), join(copy, 'data'), { recursive: true });
+    cpSync(join(dir, 'index'), join(copy, 'index'), { recursive: true });
+    const crashed = await openTestZdb(copy);
+    assert.equal(plain(await crashed.run('GET', 'k')), 'new value');
+    await crashed.close();
+    await z.close();
   } finally {
     cleanup();
   }
