@@ -346,12 +346,30 @@ export class NamespaceFiles {
   }
 }
 
+/**
+ * Opens a data or index file, creating it with its header. A new file is written under a
+ * temporary name and renamed into place, so a kill -9 during a rotation never leaves an empty
+ * `iN` or `dN` behind (the loader would take a headerless file for damage). A `.new` left by
+ * such a crash is ignored by the loader and overwritten by the next rotation.
+ */
 function openOrCreate(path: string, header: (target: Buffer) => number): number {
-  const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-  if (fs.fstatSync(fd).size === 0) {
-    const bytes = Buffer.alloc(Math.max(INDEX_HEADER_BYTES, DATA_HEADER_BYTES));
-    const length = header(bytes);
-    fs.writeSync(fd, bytes, 0, length, 0);
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDWR);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const temp = `${path}.new`;
+    fd = fs.openSync(temp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600);
+    writeHeader(fd, header);
+    fs.renameSync(temp, path);
+    return fd;
   }
+  if (fs.fstatSync(fd).size === 0) writeHeader(fd, header); // left empty by an older version's crash
   return fd;
+}
+
+function writeHeader(fd: number, header: (target: Buffer) => number): void {
+  const bytes = Buffer.alloc(Math.max(INDEX_HEADER_BYTES, DATA_HEADER_BYTES));
+  const length = header(bytes);
+  fs.writeSync(fd, bytes, 0, length, 0);
 }
