@@ -74,7 +74,7 @@ export function zdbCommand(): Command {
       if (closing) return;
       closing = true;
       log.info('shutting down', { reason });
-      void server.close().then(() => zdb.close()).then(() => log.info('stopped')).then(stopped.resolve, stopped.reject);
+      void server.close().then(() => zdb.runHook('close')).then(() => zdb.close()).then(() => log.info('stopped')).then(stopped.resolve, stopped.reject);
     };
     const server = await startZdbServer({
       executor: zdb,
@@ -84,6 +84,13 @@ export function zdbCommand(): Command {
       log,
       onStop: () => shutdown('STOP command'),
     });
+    // 0-db's `ready` hook is blocking: a non-zero exit aborts the start.
+    const readyStatus = await zdb.runHook('ready');
+    if (readyStatus !== 0) {
+      await server.close();
+      await zdb.close();
+      throw new TfgridError(ZdbError.HOOK_FAILED, `the ready hook ${o.hook ?? ''} exited with ${readyStatus}: not starting`);
+    }
     const where = [server.tcpAddress === undefined ? undefined : `tcp ${server.tcpAddress.address} port ${server.tcpAddress.port}`, server.socketPath === undefined ? undefined : `unix ${server.socketPath}`]
       .filter((x) => x !== undefined)
       .join(', ');

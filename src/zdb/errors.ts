@@ -26,5 +26,7 @@ export const ZdbError = {
   CORRUPT: 'ZDB_CORRUPT',
   /** A file has an unknown magic or version (not a 0-db v2 index/data/descriptor file). */
   FORMAT_UNSUPPORTED: 'ZDB_FORMAT_UNSUPPORTED',
+  /** The `--hook` executable refused an event that must succeed (`ready`). */
+  HOOK_FAILED: 'ZDB_HOOK_FAILED',
 } as const;
 export type ZdbErrorCode = (typeof ZdbError)[keyof typeof ZdbError];

@@ -25,7 +25,8 @@ test('system commands, unknown commands and exact (non-prefix) matching', async 
     assert.equal(plain(await z.run('ping', 'extra')), '+PONG');
     assert.deepEqual(plain(await z.run('TIME')), ['1700000000', '0']);
     assert.equal(plain(await z.run('P')), '-Command not supported', 'no prefix matching');
-    assert.equal(plain(await z.run('HELLO', '3')), '-Command not supported');
+    assert.equal(plain(await z.run('HELLO', '3')), '-NOPROTO sorry, this protocol version is not supported');
+    assert.deepEqual((plain(await z.run('HELLO', '2')) as unknown[]).slice(0, 6), ['server', '0-db', 'version', '2.0.7', 'proto', 2]);
     assert.equal(plain(await z.run('*')), '-This is not a valid command');
     assert.match(plain(await z.run('INFO')) as string, /^# server\nserver_name: 0-db \(zdb\)\n/);
     assert.equal(plain(await z.run('STOP')), '+Stopping');

@@ -11,6 +11,21 @@ export function ping(): Reply {
   return Replies.pong;
 }
 
+/**
+ * HELLO: 0-db answers "Command not supported", which stock clients (ioredis 6, node-redis with
+ * RESP3) do not take as "no RESP3" and give up. We answer as a RESP2-only Redis does: NOPROTO for
+ * any version but 2 (clients then fall back to RESP2), and HELLO 2 with the server's description.
+ */
+export function hello(context: Context): Reply {
+  const version = context.args[1]?.toString('latin1');
+  if (version !== undefined && version !== '2') return Replies.error('NOPROTO sorry, this protocol version is not supported');
+  return Replies.array([
+    Replies.bulk('server'), Replies.bulk('0-db'), Replies.bulk('version'), Replies.bulk('2.0.7'), Replies.bulk('proto'), Replies.integer(2),
+    Replies.bulk('id'), Replies.integer(context.instanceId), Replies.bulk('mode'), Replies.bulk('standalone'), Replies.bulk('role'), Replies.bulk('master'),
+    Replies.bulk('modules'), Replies.array([]),
+  ]);
+}
+
 export function time(context: Context): Reply {
   const nowMs = context.now();
   const seconds = Math.floor(nowMs / 1000);

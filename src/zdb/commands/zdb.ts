@@ -59,6 +59,8 @@ export interface Zdb {
   releaseReplies(): void;
   /** fdatasync every file written since the last call (data files before index files). */
   syncDirty(): void;
+  /** Runs the `--hook` executable for a server event (`ready`, `close`); resolves with its exit status (0 without a hook). */
+  runHook(event: string, args?: string[]): Promise<number>;
   /** Set when a STOP command was executed (the shell then closes). */
   readonly stopRequested: boolean;
   readonly counters: Counters;
@@ -207,6 +209,11 @@ class ZdbInstance implements Zdb {
     this.lastSyncMs = this.now();
   }
 
+  /** Runs the `--hook` executable for a server event (`ready`, `close`); resolves with its exit status. */
+  runHook(event: string, args: string[] = []): Promise<number> {
+    return this.hooks.run(event, args);
+  }
+
   async close(): Promise<void> {
     for (const waiter of this.waiters) this.finishWait(waiter, Replies.error('Timeout'));
     this.engine.close();
@@ -227,7 +234,7 @@ class ZdbInstance implements Zdb {
     return new Map<string, Handler>([
       ['*', () => Replies.error('This is not a valid command')],
       ['WAIT', (context) => this.wait(context)],
-      ['PING', system.ping], ['TIME', system.time], ['AUTH', system.auth], ['INFO', system.info],
+      ['PING', system.ping], ['HELLO', system.hello], ['TIME', system.time], ['AUTH', system.auth], ['INFO', system.info],
       ['STOP', (context) => system.stop(context, () => (this.stopRequested = true))],
       ['HOOKS', (context) => (context.session.admin ? this.hooks.list() : Errors.permissionDenied)],
       ['INDEX', system.index], ['DATA', system.data],

@@ -116,7 +116,7 @@ test('PING, TIME, INFO and the user-mode data commands answer as 0-db does', asy
       [['LENGTH', 'a', 'b'], 'Unexpected arguments'], [['KEYTIME'], 'Unexpected arguments'], [['KEYCUR', 'nope'], 'Key not found'],
       [['KEYCUR'], 'Unexpected arguments'], [['HISTORY'], 'Invalid arguments'], [['HISTORY', 'nope'], 'Key not found'],
       [['HISTORY', 'ts', 'abc'], 'Invalid arguments'], [['HISTORY', 'ts', Buffer.alloc(8)], 'No more history'], [['HISTORY', 'a', 'b', 'c'], 'Invalid arguments'],
-      [['SCAN', 'abc'], 'Invalid key format'], [['RSCAN', 'x'.repeat(17)], 'Invalid key format'], [['HELLO', '3'], 'Command not supported'],
+      [['SCAN', 'abc'], 'Invalid key format'], [['RSCAN', 'x'.repeat(17)], 'Invalid key format'], [['HELLO', '3'], 'NOPROTO sorry, this protocol version is not supported'],
       [['COMMAND'], 'Command not supported'], [['CONFIG', 'GET', 'save'], 'Command not supported'], [['G', 'ts'], 'Command not supported'],
       [['PINGX'], 'Command not supported'], [['*'], 'This is not a valid command'], [['AUTH', 'x'], 'Authentication disabled'],
       [['FLUSH'], 'Flushing public namespace denied'], [['NSINFO', 'nope'], 'Namespace not found'], [['SELECT', 'nope'], 'Namespace not found'],
@@ -431,7 +431,8 @@ test('NSJUMP, RELOAD, FLUSH, INDEX DIRTY, HOOKS with a hook script, WAIT, and ST
 
     const hooks = (await ask(r, 'HOOKS')) as [string, string[], number, number, number, number][];
     assert.ok(hooks.length >= 2, 'namespace hooks are listed');
-    assert.deepEqual(hooks[0]!.slice(0, 2), ['namespace-created', ['f']]);
+    assert.deepEqual(hooks[0]!.slice(0, 2), ['ready', []], 'the ready hook ran before the server served');
+    assert.ok(hooks.some((h) => h[0] === 'namespace-created' && h[1][0] === 'f'));
     assert.ok(hooks.every((h) => typeof h[2] === 'number' && typeof h[3] === 'number'));
     await new Promise((resolve) => setTimeout(resolve, 200));
     const logged = readFileSync(hookLog, 'utf8');
@@ -442,12 +443,27 @@ test('NSJUMP, RELOAD, FLUSH, INDEX DIRTY, HOOKS with a hook script, WAIT, and ST
     assert.equal(await ask(r, 'STOP'), 'Stopping');
     for (let i = 0; i < 100 && server.process.exitCode === null; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(server.process.exitCode, 0, 'STOP by an admin stops the server cleanly');
+    assert.match(readFileSync(hookLog, 'utf8'), /^ready tcp:\/\/127\.0\.0\.1:\d+\n/, 'ready is the first hook');
+    assert.match(readFileSync(hookLog, 'utf8'), /^close \S+$/m, 'close ran at shutdown');
     r.disconnect();
     waiter.disconnect();
     assert.deepEqual(readdirSync(join(server.indexDir, 'f')).sort(), ['i0', 'zdb-namespace'], 'FLUSH left only the descriptor and a fresh i0');
   } finally {
     await server.stop();
     removeDir(server.dir);
+    removeDir(hookDir);
+  }
+});
+
+test('a ready hook that fails stops the start with ZDB_HOOK_FAILED', async () => {
+  // Goal: 0-db's blocking `ready` hook can veto a start; method: a hook that exits 3 on "ready", then the server must exit non-zero.
+  const hookDir = tempDir('tfgrid-zdb-hook-');
+  const hook = join(hookDir, 'hook.sh');
+  writeFileSync(hook, '#!/bin/sh\n[ "$1" = ready ] && exit 3\nexit 0\n');
+  chmodSync(hook, 0o755);
+  try {
+    await assert.rejects(startOurZdb({ args: ['--hook', hook] }), /ZDB_HOOK_FAILED.*exited with 3/);
+  } finally {
     removeDir(hookDir);
   }
 });

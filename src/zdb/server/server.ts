@@ -12,7 +12,7 @@
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { unlink, stat } from 'node:fs/promises';
 import type { Logger } from '../../base/index.ts';
-import { RequestParser, RespWriter, RespError } from '../resp.ts';
+import { RequestParser, RespWriter, RespError, RespFault, type RespFaultCode, type RespProtocolError } from '../resp.ts';
 import type { Reply } from '../reply.ts';
 
 export interface Peer {
@@ -140,6 +140,9 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
   };
 }
 
+/** Bytes of unparsed input a connection may hold while an async reply (WAIT) is pending. */
+const pendingInputBytesMax = 16 * 1024 * 1024;
+
 class Connection<S extends SessionState> {
   private readonly parser: RequestParser;
   // Starts small and grows to hold the connection's usual batch (16 pipelined 4 KiB replies
@@ -165,6 +168,8 @@ class Connection<S extends SessionState> {
       if (options.executor.counters !== undefined) options.executor.counters.networkRxBytes += chunk.length;
       this.parser.feed(chunk);
       this.run();
+      // A client that pipelines behind a pending WAIT would otherwise grow our buffer without bound.
+      if (this.waiting && this.parser.bufferedBytes > pendingInputBytesMax) socket.pause();
     });
     socket.on('drain', () => socket.resume());
     socket.on('error', (error) => options.log.debug('client socket error', { error }));
@@ -179,7 +184,7 @@ class Connection<S extends SessionState> {
       if (frame === null) break;
       produced = true;
       if (frame.type === 'error') {
-        this.writer.error(frame.message);
+        this.writer.error(protocolErrorText(frame));
         this.closing = true; // the byte stream is out of step: Redis closes too
         break;
       }
@@ -210,6 +215,7 @@ class Connection<S extends SessionState> {
     this.options.executor.releaseReplies?.();
     this.scheduleFlush(this);
     this.run();
+    if (this.socket.isPaused() && this.socket.writableNeedDrain === false) this.socket.resume();
   }
 
   flush(): void {
@@ -228,6 +234,18 @@ class Connection<S extends SessionState> {
     this.flush();
     this.socket.end();
   }
+}
+
+// 0-db's texts for the faults it also has (ZDB_SPEC 2.1); Redis's wording for the others.
+const zdbFaultTexts: Partial<Record<RespFaultCode, string>> = {
+  [RespFault.ARRAY_TOO_LONG]: 'Too many arguments',
+  [RespFault.EXPECTED_BULK]: 'Malformed query string',
+  [RespFault.BULK_TOO_LARGE]: 'Payload too big',
+  [RespFault.REQUEST_TOO_LARGE]: 'Payload too big',
+};
+
+function protocolErrorText(frame: RespProtocolError): string {
+  return zdbFaultTexts[frame.fault] ?? frame.message;
 }
 
 function listen(server: Server, options: { host?: string; port?: number; ipv6Only?: boolean; path?: string }): Promise<void> {
