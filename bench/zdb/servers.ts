@@ -1,9 +1,8 @@
 // The three servers bench/zdb compares, each started fresh on 127.0.0.1 in its own temp dir:
 // our `tfgrid zdb`, the real 0-db binary (when a path is given) and redis-server.
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePort, removeDir, startOurZdb, startReferenceZdb, tempDir } from '../../src/zdb/server/testing.ts';
+import { freePort, waitForPort, removeDir, startOurZdb, startReferenceZdb, tempDir } from '../../src/zdb/server/testing.ts';
 
 export type ServerName = 'ours' | 'baseline' | '0-db' | 'redis';
 
@@ -97,19 +96,3 @@ async function stopAndRemove(stopped: Promise<unknown>, dir: string): Promise<vo
   removeDir(dir);
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson } from './canonical.ts';
 import { CryptoError } from './errors.ts';
+import { prng, seedFromEnv } from '../base/testing.ts';
 
 test('RFC 8785 §3.2.2 example: literals, numbers and string escapes', () => {
   const input = JSON.parse(
@@ -84,9 +85,8 @@ test('objects with a null prototype are plain', () => {
 });
 
 test('random documents: canonical text parses back to the same value and matches JSON.stringify of the key-sorted value', () => {
-  const seed = Number(process.env['SEED'] ?? Date.now() % 1e9);
-  let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const seed = seedFromEnv();
+  const random = prng(seed);
   const randomString = () => Array.from({ length: Math.floor(random() * 6) }, () => String.fromCharCode(Math.floor(random() * 0x2000))).join('');
   const randomValue = (depth: number): unknown => {
     const kind = Math.floor(random() * (depth > 3 ? 4 : 6));

@@ -4,12 +4,13 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, connect as netConnect, type Server, type Socket, type AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, isTfgridError, type TfgridError } from '../base/index.ts';
+import { freePort, waitForPort } from '../base/testing.ts';
 import { ZdbError } from './errors.ts';
 import { ZdbClient, numberToSeqId, seqIdToNumber, seqIdToBigInt, secureResponse, parseInfoText, type ZdbClientOptions, type ZdbEndpoint } from './client.ts';
 import { parseNamespaceInfo } from './client-replies.ts';
@@ -34,26 +35,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Tfg
   assert.fail(`expected ${code}, but it resolved`);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = netConnect({ host: '127.0.0.1', port }, () => (socket.destroy(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
 
 interface ServerProcess {
   readonly port: number;

@@ -16,20 +16,9 @@ import {
   type RespReply,
   type RespValue,
 } from './resp.ts';
+import { prng, seedFromEnv } from '../base/testing.ts';
 
-const seedBase = process.env['SEED'] === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(process.env['SEED']);
-
-/** splitmix32: small, seedable, good enough to drive fuzzing. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 2 ** 32;
-  };
-}
+const seedBase = seedFromEnv();
 
 /** Runs `body` with a seeded PRNG and names the seed if it fails. */
 function withSeed(name: string, body: (random: () => number) => void): void {

@@ -111,20 +111,4 @@ export function makeFarmAndNode(h: Harness, farmer: Identity, nodeIdentity: Iden
   return { farmId, nodeId: h.machine.query.nodeByTwin(twinId)!.id };
 }
 
-/** A seeded PRNG (mulberry32): the same numbers for the same seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** SEED=… replays a random test; otherwise a fresh seed, printed on failure by the caller. */
-export function testSeed(): number {
-  const fromEnv = process.env.SEED;
-  return fromEnv === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(fromEnv);
-}
+export { prng, seedFromEnv as testSeed } from '../../base/testing.ts';

@@ -52,14 +52,4 @@ export function plain(reply: Reply): unknown {
   return `-${(reply as { message: string }).message}`;
 }
 
-/** Small deterministic PRNG (mulberry32) for randomized tests; print the seed on failure. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../base/testing.ts';

@@ -2,10 +2,14 @@
 // loopback, each with its own temporary directories. Used by tests and benchmarks only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis, RedisOptions } from 'ioredis';
+
+import { freePort, waitForPort, seedFromEnv } from '../../base/testing.ts';
+
+export { freePort, waitForPort, prng } from '../../base/testing.ts';
 
 const cliMain = join(import.meta.dirname, '..', '..', 'cli', 'main.ts');
 
@@ -108,30 +112,7 @@ function handle(child: ChildProcess, port: number, dir: string, stderr: () => st
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Where a probe connects: a TCP port on 127.0.0.1, or a unix socket path. */
 export type ProbeTarget = { port: number } | { path: string };
@@ -343,7 +324,7 @@ export class RespProbe {
  * one. Pass the returned label to assertion messages so that a failure prints `SEED=…`.
  */
 export function testSeed(): { seed: number; label: string } {
-  const seed = process.env['SEED'] === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env['SEED']);
+  const seed = seedFromEnv();
   return { seed, label: `SEED=${seed}` };
 }
 
