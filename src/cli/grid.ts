@@ -8,6 +8,7 @@ import { TfgridError } from '../base/index.ts';
 import { readKeystorePublic } from '../crypto/index.ts';
 import { ChainClient, type Included, type Submitted } from '../chain/client.ts';
 import { ChainShellError } from '../chain/shell/errors.ts';
+import { humanRecord } from './output.ts';
 import { action, type Context } from './command.ts';
 import { CliError } from './errors.ts';
 import { unlockIdentity } from './identity.ts';
@@ -61,7 +62,7 @@ function notFound(what: string): TfgridError {
 }
 
 function show(ctx: Context, entity: unknown): void {
-  ctx.output.result(entity, (e) => JSON.stringify(e, null, 2));
+  ctx.output.result(entity, (e) => humanRecord(e));
 }
 
 export function gridCommands(): Command[] {

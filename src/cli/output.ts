@@ -42,3 +42,28 @@ function ensureNewline(text: string): string {
 function bigintReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
+
+/**
+ * A record for people: one `key  value` line per field, keys aligned, nested objects and arrays
+ * indented below their key, timestamps (`…Ms` fields) shown as ISO dates.
+ */
+export function humanRecord(value: unknown, indent = ''): string {
+  if (value === null || typeof value !== 'object') return `${indent}${scalar('', value)}`;
+  const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((item, i) => [`[${i}]`, item]) : Object.entries(value);
+  if (entries.length === 0) return `${indent}${Array.isArray(value) ? '(none)' : '{}'}`;
+  const width = Math.max(...entries.map(([key]) => key.length));
+  return entries
+    .map(([key, item]) =>
+      item !== null && typeof item === 'object' && Object.keys(item).length > 0
+        ? `${indent}${key}\n${humanRecord(item, indent + '  ')}`
+        : `${indent}${key.padEnd(width)}  ${scalar(key, item)}`,
+    )
+    .join('\n');
+}
+
+function scalar(key: string, value: unknown): string {
+  if (typeof value === 'number' && key.endsWith('Ms') && value > 1e12) return new Date(value).toISOString();
+  if (Array.isArray(value)) return '(none)';
+  if (value !== null && typeof value === 'object') return '{}';
+  return String(value);
+}
