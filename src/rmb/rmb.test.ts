@@ -1,0 +1,187 @@
+// End to end over real sockets with a real `tfgrid chain` process as the phonebook: two relays
+// (A and B, federated), twins alice and bob on A and carol on B, each a Peer over WebSocket.
+// Covers request/response, handler errors, timeouts, retries, bad input (tampered ciphertext,
+// forged source and signature, replayed uid, expired, oversized, token for another twin),
+// federation, offline queueing and a relay restart with peers reconnecting.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { TfgridError, isTfgridError } from '../base/index.ts';
+import { freePort } from '../base/testing.ts';
+import { Identity } from '../crypto/index.ts';
+import { ChainClient } from '../chain/index.ts';
+import { RmbError } from './errors.ts';
+import { makeEnvelope, newUid, type EnvelopeFields } from './envelope.ts';
+import { ChainPhonebook } from './phonebook.ts';
+import { connect, Peer } from './peer.ts';
+import { startRelay, type Relay } from './relay/server.ts';
+import { makeToken } from './token.ts';
+import { startGrid, type Grid } from './testing.ts';
+
+const ids = { relayA: Identity.fromSeed('a1'.repeat(32)), relayB: Identity.fromSeed('b1'.repeat(32)), alice: Identity.fromSeed('c1'.repeat(32)), bob: Identity.fromSeed('c2'.repeat(32)), carol: Identity.fromSeed('c3'.repeat(32)), mallory: Identity.fromSeed('c4'.repeat(32)) };
+const portA = await freePort();
+const portB = await freePort();
+const nameA = `127.0.0.1:${portA}`;
+const nameB = `127.0.0.1:${portB}`;
+const grid: Grid = await startGrid([
+  { identity: ids.relayA, relays: [] }, { identity: ids.relayB, relays: [] },
+  { identity: ids.alice, relays: [nameA] }, { identity: ids.bob, relays: [nameA] }, { identity: ids.carol, relays: [nameB] }, { identity: ids.mallory, relays: [nameA] },
+]);
+const [relayATwin, relayBTwin, aliceTwin, bobTwin, carolTwin, malloryTwin] = grid.twinIds as [number, number, number, number, number, number];
+const chain = new ChainClient({ url: grid.url });
+const phonebook = new ChainPhonebook(chain);
+const relayErrors: Array<{ code: string; reference: string }> = [];
+let relayA: Relay = await startRelay({ identity: ids.relayA, twinId: relayATwin, phonebook, port: portA });
+const relayB: Relay = await startRelay({ identity: ids.relayB, twinId: relayBTwin, phonebook, port: portB });
+const peerOptions = (twinId: number, port: number, session?: string) => ({ twinId, relays: [`ws://127.0.0.1:${port}`], chain: phonebook, session, onError: (e: { code: string; reference: string }) => relayErrors.push(e) });
+const alice: Peer = await connect(ids.alice, peerOptions(aliceTwin, portA, 'alice1'));
+let bob: Peer = await connect(ids.bob, peerOptions(bobTwin, portA, 'bob1'));
+const carol: Peer = await connect(ids.carol, peerOptions(carolTwin, portB));
+let bobCalls = 0;
+function serveBob(peer: Peer): void {
+  peer.handle('echo', (payload) => payload);
+  peer.handle('count', () => Buffer.from(String(++bobCalls)));
+  peer.handle('slow', async (payload) => {
+    bobCalls++;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return payload;
+  });
+  peer.handle('fail', () => {
+    throw new TfgridError('ZOS_NO_CAPACITY', 'node has no free SSD');
+  });
+  peer.handle('hang', () => new Promise<Uint8Array>(() => undefined));
+}
+serveBob(bob);
+carol.handle('echo', (payload, context) => Buffer.concat([Buffer.from(`${context.source.twin}:`), payload]));
+
+test.after(async () => {
+  for (const peer of [alice, bob, carol]) peer.close();
+  phonebook.close();
+  await relayA.close();
+  await relayB.close();
+  await grid.stop();
+});
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'none';
+  } catch (error) {
+    assert.ok(isTfgridError(error), String(error));
+    return error.code;
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function fields(overrides: Partial<Omit<EnvelopeFields, 'payload'>> = {}): Omit<EnvelopeFields, 'payload'> {
+  return { uid: newUid(), timestampMs: Date.now(), ttlMs: 10_000, source: { twin: aliceTwin, session: 'alice1' }, destination: { twin: bobTwin, session: '' }, body: { type: 'request', command: 'count' }, ...overrides };
+}
+
+test('two twins on one relay: request/response, a handler that throws, unknown command, timeout', async () => {
+  assert.equal(Buffer.from(await alice.request(bobTwin, 'echo', Buffer.from('hello'))).toString(), 'hello');
+  const big = Buffer.alloc(1024 * 1024, 7);
+  assert.ok(Buffer.from(await alice.request(bobTwin, 'echo', big)).equals(big));
+  const failure = await alice.request(bobTwin, 'fail', Buffer.alloc(0)).then(() => assert.fail('no error'), (e: unknown) => e as TfgridError);
+  assert.equal(failure.code, RmbError.REMOTE_ERROR);
+  assert.deepEqual(failure.details, { code: 'ZOS_NO_CAPACITY', message: 'node has no free SSD' });
+  assert.equal(await code(alice.request(bobTwin, 'nope', Buffer.alloc(0))), RmbError.UNKNOWN_COMMAND);
+  assert.equal(await code(alice.request(bobTwin, 'hang', Buffer.alloc(0), { timeoutMs: 200 })), RmbError.TIMEOUT);
+  assert.equal(await code(alice.request(999_999, 'echo', Buffer.alloc(0))), RmbError.UNKNOWN_TWIN);
+});
+
+test('a retry resends the same uid: the handler runs once and the answer arrives', async () => {
+  const before = bobCalls;
+  const answer = await alice.request(bobTwin, 'slow', Buffer.from('once'), { timeoutMs: 200, retries: 3 });
+  assert.equal(Buffer.from(answer).toString(), 'once');
+  assert.equal(bobCalls, before + 1);
+});
+
+test('bad input is refused with an error envelope to the sender; nothing reaches the handler', async () => {
+  const before = bobCalls;
+  const bob1 = (await phonebook.lookup(bobTwin))!;
+  // tampered ciphertext: the signature no longer matches
+  const tampered = Buffer.from(makeEnvelope(ids.alice, fields(), Buffer.from('x'), bob1.encryptionKey));
+  tampered[tampered.length - 70] = tampered[tampered.length - 70]! ^ 1;
+  // forged signature: alice's envelope signed by mallory's key
+  const forged = makeEnvelope(ids.mallory, fields(), Buffer.from('x'), bob1.encryptionKey);
+  // forged source: claims to be bob, sent over alice's connection
+  const spoofed = makeEnvelope(ids.bob, fields({ source: { twin: bobTwin, session: 'bob1' }, destination: { twin: aliceTwin, session: '' } }), Buffer.from('x'), bob1.encryptionKey);
+  const expired = makeEnvelope(ids.alice, fields({ timestampMs: Date.now() - 20_000 }), Buffer.from('x'), bob1.encryptionKey);
+  const unknown = makeEnvelope(ids.alice, fields({ destination: { twin: 888_888, session: '' } }), Buffer.from('x'), bob1.encryptionKey);
+  relayErrors.length = 0;
+  for (const frame of [tampered, forged, spoofed, expired, unknown]) alice.sendRaw(frame);
+  await until(() => relayErrors.length === 5).catch((error: unknown) => assert.fail(`${String(error)}: ${JSON.stringify(relayErrors)}`));
+  assert.deepEqual(relayErrors.map((e) => e.code).sort(), [RmbError.BAD_SIGNATURE, RmbError.BAD_SIGNATURE, RmbError.EXPIRED, RmbError.FORGED_SOURCE, RmbError.UNKNOWN_TWIN].sort());
+  // replayed uid: the same valid frame twice runs the handler once
+  const valid = makeEnvelope(ids.alice, fields(), Buffer.from('x'), bob1.encryptionKey);
+  alice.sendRaw(valid);
+  alice.sendRaw(valid);
+  await until(() => bobCalls === before + 1);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(bobCalls, before + 1);
+  assert.ok(relayA.metrics().dropped >= 5);
+});
+
+test('an oversized frame closes the connection; the peer reconnects and works again', async () => {
+  const token = makeToken(ids.mallory, { twin: malloryTwin, session: 'm1', issuedAtMs: Date.now(), expiresAtMs: Date.now() + 60_000 });
+  const socket = new WebSocket(`ws://127.0.0.1:${portA}/?token=${token}`);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const closed = new Promise<number>((resolve) => socket.once('close', (closeCode) => resolve(closeCode)));
+  socket.send(Buffer.alloc(4 * 1024 * 1024 + 1));
+  assert.equal(await closed, 1009);
+  assert.equal(Buffer.from(await alice.request(bobTwin, 'echo', Buffer.from('still up'))).toString(), 'still up');
+});
+
+test('a token for another twin, an expired token and no token are refused with 401 RMB_UNAUTHORIZED', async () => {
+  const now = Date.now();
+  const refused = async (query: string): Promise<string> => {
+    const socket = new WebSocket(`ws://127.0.0.1:${portA}/?${query}`);
+    const [status, body] = await new Promise<[number, string]>((resolve, reject) => {
+      socket.once('open', () => reject(new Error('accepted')));
+      socket.once('unexpected-response', (_request, response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve([response.statusCode ?? 0, text]));
+      });
+    });
+    socket.on('error', () => undefined);
+    assert.equal(status, 401);
+    return (JSON.parse(body) as { error: { code: string } }).error.code;
+  };
+  assert.equal(await refused(`token=${makeToken(ids.mallory, { twin: aliceTwin, session: 's', issuedAtMs: now, expiresAtMs: now + 60_000 })}`), RmbError.UNAUTHORIZED);
+  assert.equal(await refused(`token=${makeToken(ids.alice, { twin: aliceTwin, session: 's', issuedAtMs: now - 120_000, expiresAtMs: now - 60_000 })}`), RmbError.UNAUTHORIZED);
+  assert.equal(await refused(''), RmbError.UNAUTHORIZED);
+  const health = (await (await fetch(`http://127.0.0.1:${portA}/health`)).json()) as { ok: boolean };
+  assert.equal(health.ok, true);
+  const metrics = (await (await fetch(`http://127.0.0.1:${portA}/metrics`)).json()) as { connectedTwins: number; messagesIn: number };
+  assert.ok(metrics.connectedTwins >= 2 && metrics.messagesIn > 0);
+});
+
+test('two twins on two federated relays: alice on A asks carol on B', async () => {
+  assert.equal(Buffer.from(await alice.request(carolTwin, 'echo', Buffer.from('hi'))).toString(), `${aliceTwin}:hi`);
+  assert.ok(relayA.metrics().forwarded >= 1);
+  const failure = await carol.request(bobTwin, 'fail', Buffer.alloc(0)).then(() => assert.fail('no error'), (e: unknown) => e as TfgridError);
+  assert.equal(failure.code, RmbError.REMOTE_ERROR);
+});
+
+test('queued for an offline twin until it reconnects; a relay restart: peers reconnect, queue refills', async () => {
+  bob.close();
+  await until(() => relayA.metrics().connectedTwins === 1);
+  const answer = alice.request(bobTwin, 'echo', Buffer.from('queued'), { timeoutMs: 8_000 });
+  await until(() => relayA.metrics().queued === 1);
+  bob = new Peer(ids.bob, peerOptions(bobTwin, portA, 'bob1')); // handlers before the queue drains
+  serveBob(bob);
+  assert.equal(Buffer.from(await answer).toString(), 'queued');
+
+  await relayA.close();
+  relayA = await startRelay({ identity: ids.relayA, twinId: relayATwin, phonebook, port: portA });
+  await until(() => relayA.metrics().connectedTwins === 2, 10_000); // both re-authenticated with fresh tokens
+  assert.equal(Buffer.from(await alice.request(bobTwin, 'echo', Buffer.from('after restart'), { timeoutMs: 1_000, retries: 4 })).toString(), 'after restart');
+});
