@@ -9,8 +9,15 @@ export function devnetCommand(): Command {
   const up = new Command('up').description('start a local grid');
   devnet.addCommand(
     action(up, z.object({}), (ctx) => {
-      ctx.output.result({ status: 'no grid yet', available: ['identity', 'zdb'] }, () =>
-        ['no grid yet: the devnet (chain, relay, nodes) is not built yet.', 'What works today:', '  tfgrid identity new          create a twin identity', '  tfgrid zdb --help            run a 0-db storage server'].join('\n'),
+      ctx.output.result({ status: 'no grid yet', available: ['identity', 'zdb', 'chain', 'relay'] }, () =>
+        [
+          'no grid yet: `devnet up` will start a chain, a relay, a hub, the explorer and three nodes in one go (issue #11).',
+          'What runs today, each in its own terminal:',
+          '  tfgrid identity new          create a twin identity (keys, mnemonic)',
+          '  tfgrid chain                 the grid ledger on 127.0.0.1:8700; then tfgrid twin create, tfgrid balance',
+          '  tfgrid relay --help          a message-bus relay using the chain as phonebook',
+          '  tfgrid zdb --help            a 0-db storage server',
+        ].join('\n'),
       );
       return Promise.resolve();
     }),
