@@ -1,8 +1,9 @@
 // The peer library: one twin's connection to the bus. Keeps a WebSocket to one of its relays
 // (in order; reconnects with backoff and a fresh token), sends requests and answers them.
-// Every incoming envelope is checked here too — the relay is not trusted with content or
-// identity: fresh, not seen before (bounded LRU of uids), signed by the source twin's phonebook
-// key, payload opens with the header as associated data.
+// Every incoming envelope is checked here — relays do not verify signatures, and are trusted with
+// neither content nor identity: fresh, not seen before (bounded LRU of uids), signed by the source
+// twin's phonebook key (else dropped, with RMB_BAD_SIGNATURE back to the source), payload opens
+// with the header as associated data.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { TfgridError, createLogger, isTfgridError, type Logger } from '../base/index.ts';
@@ -191,6 +192,7 @@ export class Peer {
     const source = await this.#phonebook.lookup(envelope.source.twin);
     if (source === undefined || !verifyEnvelope(envelope, source.signingKey)) {
       this.#seen.delete(seenKey);
+      this.#refuse(envelope, source === undefined ? RmbError.UNKNOWN_TWIN : RmbError.BAD_SIGNATURE);
       return;
     }
     const body = envelope.body;
@@ -240,6 +242,21 @@ export class Peer {
     }
     if (frame.length <= peerDefaults.cachedResponseBytesMax) this.#remember(seenKey, frame);
     this.#send(frame);
+  }
+
+  /**
+   * Drops an envelope that fails verification here and tells its source, unless it is an error
+   * itself (no error ping-pong). Relays do not check signatures: this is the only check, and the
+   * relay has already bound the source address to an authenticated connection.
+   */
+  #refuse(envelope: Envelope, code: string): void {
+    this.#log.debug('dropped envelope', { code, source: envelope.source.twin });
+    if (envelope.body.type === 'error') return;
+    const message = code === RmbError.BAD_SIGNATURE ? `envelope is not signed by twin ${envelope.source.twin}'s key` : `source twin ${envelope.source.twin} is not in the phonebook`;
+    this.#send(makeEnvelope(this.identity, {
+      uid: newUid(), timestampMs: Date.now(), ttlMs: Math.max(1, envelope.timestampMs + envelope.ttlMs - Date.now()),
+      source: this.address, destination: envelope.source, body: { type: 'error', reference: envelope.uid, code, message },
+    }, new Uint8Array(0), undefined));
   }
 
   #remember(key: string, answer: Uint8Array | undefined): void {
