@@ -1,8 +1,8 @@
 // Message bus benchmark: request/response through one relay on loopback with end-to-end
-// encryption and signatures, beside a raw WebSocket echo as the baseline. Three processes, as in
-// a deployment: the relay (this file with `relay`), the serving twins (`servers`) and the asking
-// twins (this process, which measures). `clientTwins` twins ask `serverTwins` twins, `window`
-// requests in flight in all. Phonebook: a static one from fixed seeds (the chain is not in the
+// encryption that also authenticates (envelope version 2: the box, no signature), beside a raw
+// WebSocket echo as the baseline. Three processes, as in a deployment: the relay (this file with
+// `relay`), the serving twins (`servers`) and the asking twins (this process, which measures).
+// `clientTwins` twins ask `serverTwins` twins, `window` requests in flight in all. Phonebook: a static one from fixed seeds (the chain is not in the
 // measured path). Run with `npm run bench:rmb`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -137,7 +137,7 @@ async function measure(): Promise<void> {
   const raw = await rawEcho();
   const small = Buffer.alloc(64, 1);
   const rows: string[][] = [];
-  for (const [name, send] of [['raw WebSocket echo', raw.send], ['rmb via relay (signed, boxed)', rmbSend]] as const) {
+  for (const [name, send] of [['raw WebSocket echo', raw.send], ['rmb via relay (box-authenticated, v2)', rmbSend]] as const) {
     await latency(send, small); // warm-up
     const idle = await latency(send, small);
     const loaded = await rate(send, small);

@@ -3,17 +3,26 @@
 // README.md. Append-only rule: version 1's layout never changes; a new layout is a new version
 // with its own decoder.
 //
-// The signature is the source twin's Ed25519 signature over SHA-256(domain ‖ 0x00 ‖ every byte
+// The authenticator is chosen by the version byte. Version 2 (`box`, the default): no signature;
+// the payload is always a `box` from the source twin's static X25519 key to the destination's
+// (also for errors and empty payloads) with the header as associated data, so a box that opens
+// proves to the recipient that the source twin made this exact header and payload. A version 2
+// error's code and message travel inside its box (private and authenticated), not in the header. Version 1
+// (`sig`, still decoded and used where no box is possible): the signature is the source twin's Ed25519 signature over SHA-256(domain ‖ 0x00 ‖ every byte
 // before the signature), so a relay can check who sent an envelope without reading its payload.
 // The payload of requests and responses is a `box` (src/crypto) to the destination twin's
 // encryption key with the header as associated data: a relay cannot move a payload to another
 // envelope (another uid, command or twin) without the box failing to open.
 import { randomBytes } from 'node:crypto';
 import { TfgridError, isTfgridError } from '../base/index.ts';
-import { box, sha256, unbox, verifyEd25519, type Identity } from '../crypto/index.ts';
+import { box, boxOverheadBytes, sha256, unbox, verifyEd25519, type Identity } from '../crypto/index.ts';
 import { RmbError } from './errors.ts';
 
-export const envelopeVersion = 1;
+/** Newest version: 2, box-authenticated. Version 1 is signed (Ed25519). */
+export const envelopeVersion = 2;
+export const EnvelopeVersion = { sig: 1, box: 2 } as const;
+/** How the recipient knows who made an envelope: an Ed25519 signature, or the payload box. */
+export type Authenticator = keyof typeof EnvelopeVersion;
 /** Largest encoded envelope, both directions, on peers and relays. */
 export const envelopeBytesMax = 4 * 1024 * 1024;
 export const uidLengthBytes = 16;
@@ -40,7 +49,14 @@ export interface Address {
 export type Body =
   | { readonly type: 'request'; readonly command: string }
   | { readonly type: 'response'; readonly reference: Uint8Array }
+  /** Version 2: code and message are '' as decoded — they are in the box; `openAuthentic` reads them. */
   | { readonly type: 'error'; readonly reference: Uint8Array; readonly code: string; readonly message: string };
+
+/** A version 2 envelope after its box opened: the full body and the plaintext (empty for errors). */
+export interface Authentic {
+  readonly body: Body;
+  readonly payload: Uint8Array;
+}
 
 export interface EnvelopeFields {
   readonly uid: Uint8Array;
@@ -53,6 +69,8 @@ export interface EnvelopeFields {
 }
 
 export interface Envelope extends EnvelopeFields {
+  readonly auth: Authenticator;
+  /** Version 1 only; empty for box-authenticated envelopes. */
   readonly signature: Uint8Array;
   /** The whole frame as received (or made). */
   readonly bytes: Uint8Array;
@@ -73,13 +91,13 @@ export function uidHex(uid: Uint8Array): string {
 }
 
 /** The header (everything before the payload length) of `fields`; checks every bound. */
-export function encodeHeader(fields: Omit<EnvelopeFields, 'payload'>): Uint8Array {
+export function encodeHeader(fields: Omit<EnvelopeFields, 'payload'>, auth: Authenticator = 'box'): Uint8Array {
   checkFields(fields);
   const source = Buffer.from(fields.source.session, 'latin1');
   const destination = Buffer.from(fields.destination.session, 'latin1');
   const parts: Uint8Array[] = [];
   const fixed = Buffer.alloc(fixedHeaderBytes);
-  fixed[0] = envelopeVersion;
+  fixed[0] = EnvelopeVersion[auth];
   fixed[1] = EnvelopeKind[fields.body.type];
   fixed.set(fields.uid, 2);
   fixed.writeBigUInt64BE(BigInt(fields.timestampMs), 18);
@@ -93,15 +111,25 @@ export function encodeHeader(fields: Omit<EnvelopeFields, 'payload'>): Uint8Arra
     parts.push(Uint8Array.of(command.length), command);
   } else {
     parts.push(body.reference);
-    if (body.type === 'error') {
-      const code = Buffer.from(body.code, 'latin1');
-      const message = truncateUtf8(body.message, errorMessageBytesMax);
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(message.length);
-      parts.push(Uint8Array.of(code.length), code, length, message);
-    }
+    if (body.type === 'error' && auth === 'sig') parts.push(encodeErrorText(body.code, body.message));
   }
   return Buffer.concat(parts);
+}
+
+/** code (1 + k) ‖ message (2 + m): in a version 1 header, or the plaintext of a version 2 error's box. */
+function encodeErrorText(codeText: string, messageText: string): Buffer {
+  const code = Buffer.from(codeText, 'latin1');
+  const message = truncateUtf8(messageText, errorMessageBytesMax);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(message.length);
+  return Buffer.concat([Uint8Array.of(code.length), code, length, message]);
+}
+
+function readErrorText(reader: Reader): { code: string; message: string } {
+  const code = reader.text(reader.u8(), codePattern, 'error code');
+  const messageLength = reader.u16();
+  if (messageLength > errorMessageBytesMax) throw malformed(`error message of ${messageLength} bytes exceeds ${errorMessageBytesMax}`);
+  return { code, message: reader.utf8(messageLength) };
 }
 
 /** A signed frame: header, payload length, payload (as given: already boxed or empty), signature. */
@@ -118,14 +146,56 @@ export function signEnvelope(identity: Identity, header: Uint8Array, payload: Ui
 }
 
 /**
- * Builds a signed envelope; for requests and responses `plaintext` is boxed to
- * `recipientEncryptionKey` with the header as associated data. Errors carry no payload.
+ * Builds an envelope. `box` (the default when the recipient's key is known): the payload — empty
+ * for errors — is boxed to `recipientEncryptionKey` with the header as associated data, and that
+ * box is the authenticator; an error's code and message are boxed (`plaintext` must be empty).
+ * `sig` (version 1): signed; requests and responses are boxed when a key
+ * is given, errors carry no payload.
  */
-export function makeEnvelope(identity: Identity, fields: Omit<EnvelopeFields, 'payload'>, plaintext: Uint8Array, recipientEncryptionKey: Uint8Array | undefined): Uint8Array {
-  const header = encodeHeader(fields);
-  if (fields.body.type === 'error' || recipientEncryptionKey === undefined) return signEnvelope(identity, header, plaintext);
+export function makeEnvelope(identity: Identity, fields: Omit<EnvelopeFields, 'payload'>, plaintext: Uint8Array, recipientEncryptionKey: Uint8Array | undefined, auth: Authenticator = recipientEncryptionKey === undefined ? 'sig' : 'box'): Uint8Array {
+  const header = encodeHeader(fields, auth);
+  if (auth === 'sig' && (fields.body.type === 'error' || recipientEncryptionKey === undefined)) return signEnvelope(identity, header, plaintext);
+  if (recipientEncryptionKey === undefined) throw new TfgridError(RmbError.INVALID_ARGUMENT, 'a box-authenticated envelope needs the recipient\'s encryption key');
   if (plaintext.length > envelopeBytesMax) throw new TfgridError(RmbError.TOO_LARGE, `payload of ${plaintext.length} bytes exceeds ${envelopeBytesMax}`);
-  return signEnvelope(identity, header, box(identity, recipientEncryptionKey, plaintext, header));
+  const body = fields.body;
+  const content = auth === 'box' && body.type === 'error' ? encodeErrorText(body.code, body.message) : plaintext;
+  const boxed = box(identity, recipientEncryptionKey, content, header);
+  return auth === 'sig' ? signEnvelope(identity, header, boxed) : frameEnvelope(header, boxed);
+}
+
+/** A version 2 frame: header, payload length, payload (a box), nothing after. */
+export function frameEnvelope(header: Uint8Array, payload: Uint8Array): Uint8Array {
+  const total = header.length + 4 + payload.length;
+  if (total > envelopeBytesMax) throw new TfgridError(RmbError.TOO_LARGE, `envelope of ${total} bytes exceeds ${envelopeBytesMax}`);
+  const frame = Buffer.allocUnsafe(total);
+  frame.set(header, 0);
+  frame.writeUInt32BE(payload.length, header.length);
+  frame.set(payload, header.length + 4);
+  return frame;
+}
+
+/**
+ * Authenticates a box-authenticated envelope and returns its plaintext: RMB_NOT_AUTHENTIC when the
+ * box does not open with the source twin's key (made by another key, changed, or moved).
+ */
+export function openAuthentic(identity: Identity, senderEncryptionKey: Uint8Array, envelope: Envelope): Authentic {
+  let plaintext: Uint8Array;
+  try {
+    plaintext = unbox(identity, senderEncryptionKey, envelope.payload, envelope.header);
+  } catch (cause) {
+    throw new TfgridError(RmbError.NOT_AUTHENTIC, `envelope ${uidHex(envelope.uid)} is not boxed by twin ${envelope.source.twin}'s key: ${isTfgridError(cause) ? cause.code : 'error'}`, { cause });
+  }
+  const body = envelope.body;
+  if (body.type !== 'error') return { body, payload: plaintext };
+  try {
+    const reader = new Reader(plaintext);
+    const text = readErrorText(reader);
+    if (!reader.atEnd()) throw malformed(`${reader.remaining()} bytes after the error message`);
+    return { body: { type: 'error', reference: body.reference, ...text }, payload: new Uint8Array(0) };
+  } catch (error) {
+    if (isTfgridError(error)) throw error;
+    throw new TfgridError(RmbError.MALFORMED, 'boxed error does not decode', { cause: error });
+  }
 }
 
 /** Opens a request's or response's payload; RMB_TAMPERED when the box does not open. */
@@ -139,6 +209,7 @@ export function openPayload(identity: Identity, senderEncryptionKey: Uint8Array,
 
 /** True when the envelope carries `publicKey`'s signature. */
 export function verifyEnvelope(envelope: Envelope, publicKey: Uint8Array): boolean {
+  if (envelope.auth !== 'sig') return false;
   const signed = envelope.bytes.subarray(0, envelope.bytes.length - signatureLengthBytes);
   return verifyEd25519(publicKey, signingDigest(signed), envelope.signature);
 }
@@ -158,16 +229,17 @@ export function expiresAtMs(envelope: Pick<EnvelopeFields, 'timestampMs' | 'ttlM
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
   if (bytes.length > envelopeBytesMax) throw new TfgridError(RmbError.TOO_LARGE, `envelope of ${bytes.length} bytes exceeds ${envelopeBytesMax}`);
   try {
-    return decodeV1(new Reader(bytes));
+    return decodeV1V2(new Reader(bytes));
   } catch (error) {
     if (isTfgridError(error)) throw error;
     throw new TfgridError(RmbError.MALFORMED, 'envelope does not decode', { cause: error });
   }
 }
 
-function decodeV1(reader: Reader): Envelope {
+function decodeV1V2(reader: Reader): Envelope {
   const version = reader.u8();
-  if (version !== envelopeVersion) throw malformed(`unsupported envelope version ${version}`);
+  if (version !== EnvelopeVersion.sig && version !== EnvelopeVersion.box) throw malformed(`unsupported envelope version ${version}`);
+  const auth: Authenticator = version === EnvelopeVersion.sig ? 'sig' : 'box';
   const kind = reader.u8();
   const uid = reader.bytes(uidLengthBytes);
   const timestamp = reader.u64();
@@ -181,21 +253,19 @@ function decodeV1(reader: Reader): Envelope {
   else if (kind === EnvelopeKind.response) body = { type: 'response', reference: reader.bytes(uidLengthBytes) };
   else if (kind === EnvelopeKind.error) {
     const reference = reader.bytes(uidLengthBytes);
-    const code = reader.text(reader.u8(), codePattern, 'error code');
-    const messageLength = reader.u16();
-    if (messageLength > errorMessageBytesMax) throw malformed(`error message of ${messageLength} bytes exceeds ${errorMessageBytesMax}`);
-    body = { type: 'error', reference, code, message: reader.utf8(messageLength) };
+    body = { type: 'error', reference, ...(auth === 'sig' ? readErrorText(reader) : { code: '', message: '' }) };
   } else throw malformed(`unknown envelope kind ${kind}`);
   const header = reader.bytesSoFar();
   const payload = reader.bytes(reader.u32());
-  const signature = reader.bytes(signatureLengthBytes);
-  if (!reader.atEnd()) throw malformed(`${reader.remaining()} bytes after the signature`);
+  if (auth === 'box' && payload.length < boxOverheadBytes) throw malformed(`a box-authenticated envelope's payload of ${payload.length} bytes is shorter than a box`);
+  const signature = auth === 'sig' ? reader.bytes(signatureLengthBytes) : new Uint8Array(0);
+  if (!reader.atEnd()) throw malformed(`${reader.remaining()} bytes after the ${auth === 'sig' ? 'signature' : 'payload'}`);
   const fields: EnvelopeFields = { uid, timestampMs: timestamp, ttlMs, source: { twin: sourceTwin, session: sourceSession }, destination: { twin: destinationTwin, session: destinationSession }, body, payload };
-  checkFields(fields);
-  return { ...fields, signature, bytes: reader.buffer, header };
+  checkFields(fields, auth === 'box');
+  return { ...fields, auth, signature, bytes: reader.buffer, header };
 }
 
-function checkFields(fields: Omit<EnvelopeFields, 'payload'>): void {
+function checkFields(fields: Omit<EnvelopeFields, 'payload'>, errorTextBoxed = false): void {
   const bad = (why: string): TfgridError => new TfgridError(RmbError.MALFORMED, why);
   if (fields.uid.length !== uidLengthBytes) throw bad(`uid must be ${uidLengthBytes} bytes`);
   if (!Number.isSafeInteger(fields.timestampMs) || fields.timestampMs < 0) throw bad('timestamp out of range');
@@ -207,7 +277,7 @@ function checkFields(fields: Omit<EnvelopeFields, 'payload'>): void {
   const body = fields.body;
   if (body.type === 'request' && !commandPattern.test(body.command)) throw bad('command must be 1…255 printable ASCII characters');
   if (body.type !== 'request' && body.reference.length !== uidLengthBytes) throw bad(`reference must be ${uidLengthBytes} bytes`);
-  if (body.type === 'error' && !codePattern.test(body.code)) throw bad('error code must match [A-Z0-9_]{1,64}');
+  if (body.type === 'error' && !errorTextBoxed && !codePattern.test(body.code)) throw bad('error code must match [A-Z0-9_]{1,64}');
 }
 
 function signingDigest(signed: Uint8Array): Uint8Array {

@@ -32,5 +32,10 @@ export const RmbError = {
   CLOSED: 'RMB_CLOSED',
   /** An argument out of range (command name, session id, ttl). */
   INVALID_ARGUMENT: 'RMB_INVALID_ARGUMENT',
+  /**
+   * A box-authenticated envelope whose box does not open with the source twin's phonebook key
+   * (made by another key, changed, moved to another header). Version 1's counterpart: BAD_SIGNATURE.
+   */
+  NOT_AUTHENTIC: 'RMB_NOT_AUTHENTIC',
 } as const;
 export type RmbErrorCode = (typeof RmbError)[keyof typeof RmbError];

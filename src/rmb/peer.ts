@@ -1,16 +1,17 @@
 // The peer library: one twin's connection to the bus. Keeps a WebSocket to one of its relays
 // (in order; reconnects with backoff and a fresh token), sends requests and answers them.
 // Every incoming envelope is checked here — relays do not verify signatures, and are trusted with
-// neither content nor identity: fresh, not seen before (bounded LRU of uids), signed by the source
-// twin's phonebook key (else dropped, with RMB_BAD_SIGNATURE back to the source), payload opens
-// with the header as associated data.
+// neither content nor identity: fresh, not seen before (bounded LRU of uids), authentic — for
+// version 2 (what peers send) the payload box opens with the source twin's phonebook encryption
+// key and the header as associated data, else dropped with RMB_NOT_AUTHENTIC back to the source;
+// for version 1 (relays' refusals) signed by the source twin's phonebook key, else RMB_BAD_SIGNATURE.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { TfgridError, createLogger, isTfgridError, type Logger } from '../base/index.ts';
 import type { Identity } from '../crypto/index.ts';
 import { ChainClient } from '../chain/index.ts';
 import { RmbError } from './errors.ts';
-import { checkFresh, decodeEnvelope, envelopeBytesMax, makeEnvelope, newUid, openPayload, uidHex, verifyEnvelope, type Address, type Envelope } from './envelope.ts';
+import { checkFresh, decodeEnvelope, envelopeBytesMax, makeEnvelope, newUid, openAuthentic, openPayload, uidHex, verifyEnvelope, type Address, type Envelope } from './envelope.ts';
 import { ChainPhonebook, type Phonebook } from './phonebook.ts';
 import { makeToken, tokenLifetimeMsDefault } from './token.ts';
 
@@ -187,17 +188,33 @@ export class Peer {
       return;
     }
     // Remembered before the lookup yields, so a duplicate arriving meanwhile is not served twice;
-    // forgotten again if the signature fails, so a forgery cannot block a genuine uid.
+    // forgotten again if it is not authentic, so a forgery cannot block a genuine uid.
     this.#remember(seenKey, undefined);
     const source = await this.#phonebook.lookup(envelope.source.twin);
-    if (source === undefined || !verifyEnvelope(envelope, source.signingKey)) {
+    if (source === undefined) {
       this.#seen.delete(seenKey);
-      this.#refuse(envelope, source === undefined ? RmbError.UNKNOWN_TWIN : RmbError.BAD_SIGNATURE);
+      this.#refuse(envelope, RmbError.UNKNOWN_TWIN, undefined);
       return;
     }
-    const body = envelope.body;
+    // Version 2: the box is the authenticator, opened here once; version 1: the signature.
+    let plaintext: Uint8Array | undefined;
+    let body = envelope.body;
+    if (envelope.auth === 'box') {
+      try {
+        ({ body, payload: plaintext } = openAuthentic(this.identity, source.encryptionKey, envelope));
+      } catch (error) {
+        this.#seen.delete(seenKey);
+        // authentic but not decodable (a boxed error with a bad code): nothing to answer
+        if (isTfgridError(error) && error.code === RmbError.NOT_AUTHENTIC) this.#refuse(envelope, RmbError.NOT_AUTHENTIC, source.encryptionKey);
+        return;
+      }
+    } else if (!verifyEnvelope(envelope, source.signingKey)) {
+      this.#seen.delete(seenKey);
+      this.#refuse(envelope, RmbError.BAD_SIGNATURE, source.encryptionKey);
+      return;
+    }
     if (body.type === 'request') {
-      await this.#serve(envelope, body.command, source.encryptionKey, seenKey);
+      await this.#serve(envelope, body.command, source.encryptionKey, seenKey, plaintext);
       return;
     }
     const pending = this.#pending.get(uidHex(body.reference));
@@ -208,7 +225,7 @@ export class Peer {
     if (body.type === 'response') {
       if (envelope.source.twin !== pending.twin) return;
       try {
-        pending.resolve(openPayload(this.identity, source.encryptionKey, envelope));
+        pending.resolve(plaintext ?? openPayload(this.identity, source.encryptionKey, envelope));
       } catch (error) {
         pending.reject(error as TfgridError);
       }
@@ -219,12 +236,12 @@ export class Peer {
     }
   }
 
-  async #serve(request: Envelope, command: string, sourceKey: Uint8Array, seenKey: string): Promise<void> {
+  async #serve(request: Envelope, command: string, sourceKey: Uint8Array, seenKey: string, opened: Uint8Array | undefined): Promise<void> {
     const handler = this.#handlers.get(command);
     let answer: { type: 'response'; payload: Uint8Array } | { type: 'error'; code: string; message: string };
     try {
       if (handler === undefined) throw new TfgridError(RmbError.UNKNOWN_COMMAND, `no handler for ${command}`);
-      const payload = openPayload(this.identity, sourceKey, request);
+      const payload = opened ?? openPayload(this.identity, sourceKey, request);
       answer = { type: 'response', payload: await handler(payload, { source: request.source, uid: uidHex(request.uid) }) };
     } catch (error) {
       const code = isTfgridError(error) && /^[A-Z0-9_]{1,64}$/.test(error.code) ? error.code : 'HANDLER_FAILED';
@@ -235,28 +252,30 @@ export class Peer {
     try {
       frame = answer.type === 'response'
         ? makeEnvelope(this.identity, { ...fields, body: { type: 'response', reference: request.uid } }, answer.payload, sourceKey)
-        : makeEnvelope(this.identity, { ...fields, body: { type: 'error', reference: request.uid, code: answer.code, message: answer.message } }, new Uint8Array(0), undefined);
+        : makeEnvelope(this.identity, { ...fields, body: { type: 'error', reference: request.uid, code: answer.code, message: answer.message } }, new Uint8Array(0), sourceKey);
     } catch (error) {
       const coded = isTfgridError(error) ? error : new TfgridError(RmbError.MALFORMED, String(error));
-      frame = makeEnvelope(this.identity, { ...fields, body: { type: 'error', reference: request.uid, code: coded.code, message: coded.detail } }, new Uint8Array(0), undefined);
+      frame = makeEnvelope(this.identity, { ...fields, body: { type: 'error', reference: request.uid, code: coded.code, message: coded.detail } }, new Uint8Array(0), sourceKey);
     }
     if (frame.length <= peerDefaults.cachedResponseBytesMax) this.#remember(seenKey, frame);
     this.#send(frame);
   }
 
   /**
-   * Drops an envelope that fails verification here and tells its source, unless it is an error
-   * itself (no error ping-pong). Relays do not check signatures: this is the only check, and the
-   * relay has already bound the source address to an authenticated connection.
+   * Drops an envelope that fails authentication here and tells its source, unless it is an error
+   * itself (no error ping-pong). Relays do not authenticate envelopes: this is the only check, and
+   * the relay has already bound the source address to an authenticated connection. The answer is
+   * boxed to the source when its key is known, else (source not in the phonebook) signed.
    */
-  #refuse(envelope: Envelope, code: string): void {
+  #refuse(envelope: Envelope, code: string, sourceKey: Uint8Array | undefined): void {
     this.#log.debug('dropped envelope', { code, source: envelope.source.twin });
     if (envelope.body.type === 'error') return;
-    const message = code === RmbError.BAD_SIGNATURE ? `envelope is not signed by twin ${envelope.source.twin}'s key` : `source twin ${envelope.source.twin} is not in the phonebook`;
+    const message = code === RmbError.NOT_AUTHENTIC ? `envelope is not boxed by twin ${envelope.source.twin}'s key`
+      : code === RmbError.BAD_SIGNATURE ? `envelope is not signed by twin ${envelope.source.twin}'s key` : `source twin ${envelope.source.twin} is not in the phonebook`;
     this.#send(makeEnvelope(this.identity, {
       uid: newUid(), timestampMs: Date.now(), ttlMs: Math.max(1, envelope.timestampMs + envelope.ttlMs - Date.now()),
       source: this.address, destination: envelope.source, body: { type: 'error', reference: envelope.uid, code, message },
-    }, new Uint8Array(0), undefined));
+    }, new Uint8Array(0), sourceKey));
   }
 
   #remember(key: string, answer: Uint8Array | undefined): void {

@@ -64,14 +64,14 @@ test('tfgrid relay as a process serves two peers and stops on SIGTERM', async (t
   try {
     bob.handle('echo', (payload, context) => Buffer.concat([Buffer.from(`${context.source.twin}:`), payload]));
     assert.equal(Buffer.from(await alice.request(bobTwin, 'echo', Buffer.from('hi'), { timeoutMs: 5_000 })).toString(), `${aliceTwin}:hi`);
-    // an envelope under alice's address signed by bob's key: passed by the relay, refused by bob
+    // an envelope under alice's address boxed by bob's key: passed by the relay, refused by bob
     const bobEntry = (await phonebook.lookup(bobTwin))!;
     alice.sendRaw(makeEnvelope(ids.bob, {
       uid: newUid(), timestampMs: Date.now(), ttlMs: 10_000, source: alice.address, destination: { twin: bobTwin, session: '' }, body: { type: 'request', command: 'echo' },
     }, Buffer.from('x'), bobEntry.encryptionKey));
     const deadline = Date.now() + 5_000;
     while (errors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.deepEqual(errors.map((e) => [e.code, e.from]), [[RmbError.BAD_SIGNATURE, bobTwin]]);
+    assert.deepEqual(errors.map((e) => [e.code, e.from]), [[RmbError.NOT_AUTHENTIC, bobTwin]]);
     const health = (await (await fetch(`http://${name}/health`)).json()) as { ok: boolean; names: string[] };
     assert.deepEqual(health, { ok: true, names: [name] });
     const metrics = (await (await fetch(`http://${name}/metrics`)).json()) as { connectedTwins: number };

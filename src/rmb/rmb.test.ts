@@ -1,7 +1,7 @@
 // End to end over real sockets with a real `tfgrid chain` process as the phonebook: two relays
 // (A and B, federated), twins alice and bob on A and carol on B, each a Peer over WebSocket.
 // Covers request/response, handler errors, timeouts, retries, bad input (tampered ciphertext,
-// forged source and signature, replayed uid, expired, oversized, token for another twin),
+// forged source, box and (version 1) signature, replayed uid, expired, oversized, token for another twin),
 // federation, offline queueing and a relay restart with peers reconnecting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,30 +106,36 @@ test('a retry resends the same uid: the handler runs once and the answer arrives
 test('bad input is refused with an error envelope to the sender; nothing reaches the handler', async () => {
   const before = bobCalls;
   const bob1 = (await phonebook.lookup(bobTwin))!;
-  // tampered ciphertext: the signature no longer matches
+  // tampered ciphertext: the box (the authenticator) no longer opens
   const tampered = Buffer.from(makeEnvelope(ids.alice, fields(), Buffer.from('x'), bob1.encryptionKey));
-  tampered[tampered.length - 70] = tampered[tampered.length - 70]! ^ 1;
-  // forged signature: alice's envelope signed by mallory's key
+  tampered[tampered.length - 6] = tampered[tampered.length - 6]! ^ 1;
+  // forged box: an envelope under alice's address boxed by mallory's key
   const forged = makeEnvelope(ids.mallory, fields(), Buffer.from('x'), bob1.encryptionKey);
+  // forged signature (version 1): alice's envelope signed by mallory's key
+  const forgedSig = makeEnvelope(ids.mallory, fields(), Buffer.from('x'), bob1.encryptionKey, 'sig');
   // forged source: claims to be bob, sent over alice's connection
   const spoofed = makeEnvelope(ids.bob, fields({ source: { twin: bobTwin, session: 'bob1' }, destination: { twin: aliceTwin, session: '' } }), Buffer.from('x'), bob1.encryptionKey);
   const expired = makeEnvelope(ids.alice, fields({ timestampMs: Date.now() - 20_000 }), Buffer.from('x'), bob1.encryptionKey);
   const unknown = makeEnvelope(ids.alice, fields({ destination: { twin: 888_888, session: '' } }), Buffer.from('x'), bob1.encryptionKey);
   relayErrors.length = 0;
-  for (const frame of [tampered, forged, spoofed, expired, unknown]) alice.sendRaw(frame);
-  await until(() => relayErrors.length === 5).catch((error: unknown) => assert.fail(`${String(error)}: ${JSON.stringify(relayErrors)}`));
-  // The relay refuses what it can judge from addresses and the connection; signatures are checked
-  // only by the destination peer (bob), which answers with its own error envelope.
+  for (const frame of [tampered, forged, forgedSig, spoofed, expired, unknown]) alice.sendRaw(frame);
+  await until(() => relayErrors.length === 6).catch((error: unknown) => assert.fail(`${String(error)}: ${JSON.stringify(relayErrors)}`));
+  // The relay refuses what it can judge from addresses and the connection; authenticity is checked
+  // only by the destination peer (bob), which answers with its own (boxed) error envelope.
   const by = (from: number): string[] => relayErrors.filter((e) => e.from === from).map((e) => e.code).sort();
   assert.deepEqual(by(relayATwin), [RmbError.EXPIRED, RmbError.FORGED_SOURCE, RmbError.UNKNOWN_TWIN].sort());
-  assert.deepEqual(by(bobTwin), [RmbError.BAD_SIGNATURE, RmbError.BAD_SIGNATURE]);
+  assert.deepEqual(by(bobTwin), [RmbError.BAD_SIGNATURE, RmbError.NOT_AUTHENTIC, RmbError.NOT_AUTHENTIC]);
+  // a version 1 (signed) request from alice is still served, answered in version 2
+  assert.equal(bobCalls, before);
+  alice.sendRaw(makeEnvelope(ids.alice, fields(), Buffer.from('x'), bob1.encryptionKey, 'sig'));
+  await until(() => bobCalls === before + 1);
   // replayed uid: the same valid frame twice runs the handler once
   const valid = makeEnvelope(ids.alice, fields(), Buffer.from('x'), bob1.encryptionKey);
   alice.sendRaw(valid);
   alice.sendRaw(valid);
-  await until(() => bobCalls === before + 1);
+  await until(() => bobCalls === before + 2);
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(bobCalls, before + 1);
+  assert.equal(bobCalls, before + 2);
   assert.ok(relayA.metrics().dropped >= 3);
 });
 
@@ -173,13 +179,13 @@ test('two twins on two federated relays: alice on A asks carol on B', async () =
   assert.ok(relayA.metrics().forwarded >= 1);
   const failure = await carol.request(bobTwin, 'fail', Buffer.alloc(0)).then(() => assert.fail('no error'), (e: unknown) => e as TfgridError);
   assert.equal(failure.code, RmbError.REMOTE_ERROR);
-  // a forged signature crosses both relays (neither verifies) and is refused by carol herself
+  // a forged box crosses both relays (neither authenticates) and is refused by carol herself
   const carolEntry = (await phonebook.lookup(carolTwin))!;
   const forged = makeEnvelope(ids.mallory, fields({ destination: { twin: carolTwin, session: '' }, body: { type: 'request', command: 'echo' } }), Buffer.from('x'), carolEntry.encryptionKey);
   relayErrors.length = 0;
   alice.sendRaw(forged);
   await until(() => relayErrors.length === 1);
-  assert.deepEqual(relayErrors.map((e) => [e.code, e.from]), [[RmbError.BAD_SIGNATURE, carolTwin]]);
+  assert.deepEqual(relayErrors.map((e) => [e.code, e.from]), [[RmbError.NOT_AUTHENTIC, carolTwin]]);
 });
 
 test('queued for an offline twin until it reconnects; a relay restart: peers reconnect, queue refills', async () => {
