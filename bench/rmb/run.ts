@@ -2,8 +2,8 @@
 // encryption that also authenticates (envelope version 2: the box, no signature), beside a raw
 // WebSocket echo as the baseline. Three processes, as in a deployment: the relay (this file with
 // `relay`), the serving twins (`servers`) and the asking twins (this process, which measures).
-// `clientTwins` twins ask `serverTwins` twins, `window` requests in flight in all. Phonebook: a static one from fixed seeds (the chain is not in the
-// measured path). Run with `npm run bench:rmb`.
+// `clientTwins` twins ask `serverTwins` twins, `window` requests in flight in all. Phonebook: a
+// static one from fixed seeds (the chain is not in the measured path). Run with `npm run bench:rmb`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
