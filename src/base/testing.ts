@@ -1,6 +1,7 @@
 // Test support shared by every component's tests and benchmarks (not part of the public API):
 // seeded randomness that a failing run can replay, and free loopback ports.
 import { createServer, connect } from 'node:net';
+import { TfgridError } from './errors.ts';
 
 /** A seeded PRNG (mulberry32) in [0, 1): the same numbers for the same seed. */
 export function prng(seed: number): () => number {
@@ -44,5 +45,16 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The `code` a promise rejects with, or 'none' if it resolves; anything not a TfgridError fails the test. */
+export async function rejectionCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'none';
+  } catch (error) {
+    if (!(error instanceof TfgridError)) throw new Error(`expected a TfgridError, got ${String(error)}`, { cause: error });
+    return error.code;
   }
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { TfgridError, isTfgridError } from '../base/index.ts';
+import { TfgridError } from '../base/index.ts';
 import { freePort } from '../base/testing.ts';
 import { Identity } from '../crypto/index.ts';
 import { ChainClient } from '../chain/index.ts';
@@ -17,6 +17,7 @@ import { connect, Peer } from './peer.ts';
 import { startRelay, type Relay } from './relay/server.ts';
 import { makeToken } from './token.ts';
 import { startGrid, type Grid } from './testing.ts';
+import { rejectionCode as code } from '../base/testing.ts';
 
 const ids = { relayA: Identity.fromSeed('a1'.repeat(32)), relayB: Identity.fromSeed('b1'.repeat(32)), alice: Identity.fromSeed('c1'.repeat(32)), bob: Identity.fromSeed('c2'.repeat(32)), carol: Identity.fromSeed('c3'.repeat(32)), mallory: Identity.fromSeed('c4'.repeat(32)) };
 const portA = await freePort();
@@ -61,16 +62,6 @@ test.after(async () => {
   await relayB.close();
   await grid.stop();
 });
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'none';
-  } catch (error) {
-    assert.ok(isTfgridError(error), String(error));
-    return error.code;
-  }
-}
 
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

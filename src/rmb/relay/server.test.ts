@@ -3,26 +3,16 @@
 // per-twin maximum answers the envelope past it with RMB_QUEUE_FULL and /metrics counts the rest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTfgridError } from '../../base/index.ts';
 import { Identity } from '../../crypto/index.ts';
 import { RmbError } from '../errors.ts';
 import { connect } from '../peer.ts';
 import { StaticPhonebook } from '../phonebook.ts';
 import { startRelay } from './server.ts';
+import { rejectionCode as code } from '../../base/testing.ts';
 
 const ids = [Identity.fromSeed('d1'.repeat(32)), Identity.fromSeed('d2'.repeat(32)), Identity.fromSeed('d3'.repeat(32))];
 const phonebook = new StaticPhonebook();
 ids.forEach((identity, i) => phonebook.entries.set(i + 1, { id: i + 1, signingKey: identity.publicKey, encryptionKey: identity.encryptionPublicKey, relays: [] }));
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'none';
-  } catch (error) {
-    assert.ok(isTfgridError(error), String(error));
-    return error.code;
-  }
-}
 
 test('failFast: a request to an offline twin fails at once with RMB_UNREACHABLE', async () => {
   const relay = await startRelay({ identity: ids[0]!, twinId: 1, phonebook, failFast: true });
