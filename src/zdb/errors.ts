@@ -28,5 +28,7 @@ export const ZdbError = {
   FORMAT_UNSUPPORTED: 'ZDB_FORMAT_UNSUPPORTED',
   /** The `--hook` executable refused an event that must succeed (`ready`). */
   HOOK_FAILED: 'ZDB_HOOK_FAILED',
+  /** The data or index directory is in use by another running server (its `.lockfile`). */
+  LOCKED: 'ZDB_LOCKED',
 } as const;
 export type ZdbErrorCode = (typeof ZdbError)[keyof typeof ZdbError];

@@ -6,6 +6,7 @@ import { TfgridError, assert, type Logger } from '../../base/index.ts';
 import { ZdbError } from '../errors.ts';
 import { NamespaceFiles, fsyncDirSync, newSharedFileState, type IoStats, type SharedFileState } from './files.ts';
 import { DESCRIPTOR_BYTES, MODE_SEQ, MODE_USER, decodeDescriptor, encodeDescriptor } from './format.ts';
+import { acquireDirLock, type DirLock } from './lockfile.ts';
 import { loadNamespace, type LoadReport } from './loader.ts';
 import { Namespace, type Mode } from './namespace.ts';
 
@@ -31,6 +32,8 @@ export class Engine {
   /** Slot order as NSLIST shows it: default first, freed slots reused (like 0-db). */
   private readonly slots: (Namespace | null)[] = [];
   private readonly byName = new Map<string, Namespace>();
+  /** `.lockfile` of the data and index directories (see lockfile.ts), released by close(). */
+  private readonly locks: DirLock[] = [];
 
   private constructor(options: EngineOptions) {
     this.options = options;
@@ -44,11 +47,18 @@ export class Engine {
       throw new TfgridError(ZdbError.INVALID_ARGUMENT, 'cannot use the same directory for index and data path');
     }
     const engine = new Engine(options);
-    const defaultNs = engine.load(DEFAULT_NAMESPACE);
-    if (options.defaultPassword !== undefined) defaultNs.password = options.defaultPassword;
-    if (options.defaultMaxsizeBytes) defaultNs.maxsizeBytes = options.defaultMaxsizeBytes;
-    for (const entry of fs.readdirSync(options.indexDir, { withFileTypes: true })) {
-      if (entry.isDirectory() && validName(entry.name)) engine.load(entry.name);
+    try {
+      // Index first, then data; each throws ZDB_LOCKED while another live server holds it.
+      for (const dir of [options.indexDir, options.dataDir]) engine.locks.push(acquireDirLock(dir, options.log));
+      const defaultNs = engine.load(DEFAULT_NAMESPACE);
+      if (options.defaultPassword !== undefined) defaultNs.password = options.defaultPassword;
+      if (options.defaultMaxsizeBytes) defaultNs.maxsizeBytes = options.defaultMaxsizeBytes;
+      for (const entry of fs.readdirSync(options.indexDir, { withFileTypes: true })) {
+        if (entry.isDirectory() && validName(entry.name)) engine.load(entry.name);
+      }
+    } catch (error) {
+      engine.close();
+      throw error;
     }
     return engine;
   }
@@ -181,6 +191,7 @@ export class Engine {
 
   close(): void {
     for (const ns of this.byName.values()) ns.files.closeAll();
+    for (const lock of this.locks.splice(0)) lock.release();
   }
 
   private load(name: string): Namespace {
