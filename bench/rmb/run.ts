@@ -6,6 +6,7 @@
 // static one from fixed seeds (the chain is not in the measured path). Run with `npm run bench:rmb`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Identity } from '../../src/crypto/index.ts';
@@ -85,9 +86,24 @@ async function latency(send: Send, payload: Uint8Array): Promise<Stats> {
   return stats(samples);
 }
 
+/** CPU time (user + system, ms) of these processes so far, from /proc (Linux; NaN elsewhere). */
+function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 /** `window` lanes (spread over the asking twins) keep one request each in flight. */
-async function rate(send: Send, payload: Uint8Array): Promise<Stats & { perSec: number }> {
+async function rate(send: Send, payload: Uint8Array, pids: readonly number[]): Promise<Stats & { perSec: number; cpuUsPerRequest: number }> {
   const samples: number[] = [];
+  const cpuStart = cpuMs(pids);
   const start = performance.now();
   const end = start + durationMs;
   await Promise.all(Array.from({ length: window }, async (_, lane) => {
@@ -97,7 +113,8 @@ async function rate(send: Send, payload: Uint8Array): Promise<Stats & { perSec: 
       samples.push(performance.now() - sent);
     }
   }));
-  return { ...stats(samples.slice()), perSec: samples.length / ((performance.now() - start) / 1000) };
+  const perSec = samples.length / ((performance.now() - start) / 1000);
+  return { ...stats(samples.slice()), perSec, cpuUsPerRequest: ((cpuMs(pids) - cpuStart) * 1000) / samples.length };
 }
 
 async function throughput(send: Send): Promise<number> {
@@ -137,17 +154,18 @@ async function measure(): Promise<void> {
   const raw = await rawEcho();
   const small = Buffer.alloc(64, 1);
   const rows: string[][] = [];
-  for (const [name, send] of [['raw WebSocket echo', raw.send], ['rmb via relay (box-authenticated, v2)', rmbSend]] as const) {
+  const paths = [['raw WebSocket echo', raw.send, [process.pid]], ['rmb via relay (box-authenticated, v2)', rmbSend, [process.pid, relay.process.pid!, servers.process.pid!]]] as const;
+  for (const [name, send, pids] of paths) {
     await latency(send, small); // warm-up
     const idle = await latency(send, small);
-    const loaded = await rate(send, small);
+    const loaded = await rate(send, small, pids);
     const mibPerSec = await throughput(send);
-    rows.push([name, idle.p50.toFixed(3), idle.p99.toFixed(3), Math.round(loaded.perSec).toLocaleString('en'), loaded.p50.toFixed(3), loaded.p99.toFixed(3), mibPerSec.toFixed(0)]);
+    rows.push([name, idle.p50.toFixed(3), idle.p99.toFixed(3), Math.round(loaded.perSec).toLocaleString('en'), loaded.cpuUsPerRequest.toFixed(0), loaded.p50.toFixed(3), loaded.p99.toFixed(3), mibPerSec.toFixed(0)]);
   }
   console.log(`# rmb benchmark ${new Date().toISOString().slice(0, 10)} — ${cpus()[0]?.model ?? '?'} × ${cpus().length}, node ${process.version}`);
   console.log(`# relay, ${serverTwins} serving twins and ${clientTwins} asking twins in 3 processes; ${window} requests in flight; 64 B payloads; 1 MiB × ${bigCount} sequential`);
-  console.log('| path | idle p50 ms | idle p99 ms | req/s | loaded p50 ms | loaded p99 ms | 1 MiB round trips, MiB/s (both ways) |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| path | idle p50 ms | idle p99 ms | req/s | CPU µs/req (all processes) | loaded p50 ms | loaded p99 ms | 1 MiB round trips, MiB/s (both ways) |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   for (const client of clients) client.close();
   raw.close();
