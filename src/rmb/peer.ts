@@ -12,6 +12,7 @@ import type { Identity } from '../crypto/index.ts';
 import { ChainClient } from '../chain/index.ts';
 import { RmbError } from './errors.ts';
 import { checkFresh, decodeEnvelope, envelopeBytesMax, makeEnvelope, newUid, openAuthentic, openPayload, uidHex, verifyEnvelope, type Address, type Envelope } from './envelope.ts';
+import { WriteBatch } from './batch.ts';
 import { ChainPhonebook, type Phonebook } from './phonebook.ts';
 import { makeToken, tokenLifetimeMsDefault } from './token.ts';
 
@@ -77,6 +78,7 @@ export class Peer {
   readonly #outbox: Uint8Array[] = [];
   readonly #log: Logger;
   #socket: WebSocket | undefined;
+  #batch: WriteBatch | undefined;
   #relayIndex = 0;
   #delayMs: number = peerDefaults.reconnectDelayMsMin;
   #closed = false;
@@ -145,8 +147,10 @@ export class Peer {
   }
 
   #send(frame: Uint8Array): void {
-    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(frame, { binary: true });
-    else if (this.#outbox.length < peerDefaults.outboxFramesMax) this.#outbox.push(frame);
+    if (this.#socket?.readyState === WebSocket.OPEN) {
+      this.#batch?.hold(); // several frames per turn leave in one write
+      this.#socket.send(frame, { binary: true });
+    } else if (this.#outbox.length < peerDefaults.outboxFramesMax) this.#outbox.push(frame);
     // else: dropped; the request times out (or its retry finds the connection back)
   }
 
@@ -158,6 +162,10 @@ export class Peer {
     const socket = new WebSocket(`${relay}/?token=${token}`, { maxPayload: envelopeBytesMax, perMessageDeflate: false });
     this.#socket = socket;
     socket.binaryType = 'nodebuffer';
+    this.#batch = undefined;
+    socket.on('upgrade', (response) => {
+      if (this.#socket === socket) this.#batch = new WriteBatch(response.socket);
+    });
     socket.on('open', () => {
       this.#delayMs = peerDefaults.reconnectDelayMsMin;
       for (const frame of this.#outbox.splice(0)) socket.send(frame, { binary: true });

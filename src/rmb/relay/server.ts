@@ -16,6 +16,7 @@ import { RmbError } from '../errors.ts';
 import { checkFresh, decodeEnvelope, envelopeBytesMax, expiresAtMs, makeEnvelope, newUid, type Envelope } from '../envelope.ts';
 import type { Phonebook } from '../phonebook.ts';
 import { readToken, verifyToken } from '../token.ts';
+import { WriteBatch } from '../batch.ts';
 import { Federation } from './federation.ts';
 import { OfflineQueues, RateLimiter } from './limits.ts';
 
@@ -68,6 +69,8 @@ interface Connection {
   readonly twin: number;
   readonly session: string;
   readonly kind: 'peer' | 'relay';
+  /** Batches this connection's frames per event-loop turn; none for relay links' inbound side. */
+  readonly batch?: WriteBatch;
 }
 
 export interface Relay {
@@ -146,7 +149,7 @@ class RelayServer {
       if (kind === 'peer' && sessions !== undefined && !sessions.has(token.session) && sessions.size >= relayDefaults.sessionsPerTwinMax) {
         throw new TfgridError(RmbError.UNAUTHORIZED, `twin ${token.twin} has ${sessions.size} sessions already`);
       }
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept({ socket: ws, twin: token.twin, session: token.session, kind }));
+      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept({ socket: ws, twin: token.twin, session: token.session, kind, batch: new WriteBatch(socket) }));
     } catch (error) {
       const coded = isTfgridError(error) ? error : new TfgridError(RmbError.UNAUTHORIZED, 'authentication failed', { cause: error });
       const body = JSON.stringify({ error: coded.toJSON() });
@@ -227,6 +230,7 @@ class RelayServer {
   }
 
   #send(connection: Connection, bytes: Uint8Array): void {
+    connection.batch?.hold();
     connection.socket.send(bytes, { binary: true });
     this.#counters.messagesOut++;
   }
