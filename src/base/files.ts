@@ -2,6 +2,7 @@
 import { open, rename, mkdir, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
 
 export interface WriteFileAtomicOptions {
   /** File mode of the new file, e.g. 0o600 for secrets. */
@@ -35,5 +36,16 @@ export async function fsyncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** Writes `data` to a new file and fsyncs it, synchronously (for callers on a synchronous path). */
+export function writeFileSyncDurable(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const fd = openSync(path, 'w', mode);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -2,4 +2,4 @@
 export { TfgridError, isTfgridError, assert, type ErrorDetails } from './errors.ts';
 export { createLogger, parseLogLevel, LogLevels, type Logger, type LogLevel, type LogFields, type LoggerOptions } from './log.ts';
 export { tfgridHome } from './home.ts';
-export { writeFileAtomic, fsyncDir, type WriteFileAtomicOptions } from './files.ts';
+export { writeFileAtomic, writeFileSyncDurable, fsyncDir, type WriteFileAtomicOptions } from './files.ts';

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Identity } from './identity.ts';
 import { seal, open, box, unbox, sealOverheadBytes, boxOverheadBytes } from './box.ts';
+import { randomBytesPooled } from './random.ts';
 import { CryptoError } from './errors.ts';
 
 const alice = Identity.generate();
@@ -92,4 +93,11 @@ test('fuzz: random frames never open and never crash with an uncoded error', () 
       assert.match((error as { code?: string }).code ?? '', /^CRYPTO_/);
     }
   }
+});
+
+test('pooled random bytes never repeat across pool refills and serve requests larger than the pool', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) seen.add(Buffer.from(randomBytesPooled(12)).toString('hex'));
+  assert.equal(seen.size, 2000);
+  assert.equal(randomBytesPooled(10_000).length, 10_000);
 });

@@ -10,12 +10,13 @@
 // tampering; `length` (u32 big-endian, ciphertext bytes) tells truncation from tampering.
 // The header is authenticated as associated data, followed by the caller's `aad`.
 // Nonces are random: 96 bits keep collisions negligible below 2^32 messages per key pair.
-import { createCipheriv, createDecipheriv, createSecretKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { TfgridError } from '../base/index.ts';
 import { CryptoError } from './errors.ts';
 import { sha256 } from './hash.ts';
 import { publicKeyObject, rawOfPublicKey, publicKeyLengthBytes } from './keys.ts';
 import type { Identity } from './identity.ts';
+import { randomBytesPooled } from './random.ts';
 
 export const SealVersion = 0x01;
 export const BoxVersion = 0x02;
@@ -64,7 +65,7 @@ export function open(identity: Identity, sealed: Uint8Array, aad: Uint8Array = n
 /** Encrypts from `sender` to `recipientPublic`, authenticating the sender. */
 export function box(sender: Identity, recipientPublic: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array {
   const pair = sharedKey(sender, recipientPublic);
-  const header = concat(new Uint8Array([BoxVersion]), pair.peerId, pair.ownId, pooledRandomBytes(nonceLengthBytes), u32(plaintext.length));
+  const header = concat(new Uint8Array([BoxVersion]), pair.peerId, pair.ownId, randomBytesPooled(nonceLengthBytes), u32(plaintext.length));
   return encrypt(pair.key, header, plaintext, aad);
 }
 
@@ -95,19 +96,6 @@ function sharedKey(own: Identity, peerPublic: Uint8Array): PairKey {
   return pair;
 }
 
-// Small random values (uids, nonces) come from a pool refilled 4 KiB at a time: one CSPRNG call per
-// a few hundred values instead of one per value (~6% of a peer's CPU in the rmb bench). Bytes are used once.
-const randomPool = Buffer.allocUnsafe(4096);
-let randomPoolOffset = randomPool.length;
-function pooledRandomBytes(count: number): Uint8Array {
-  if (randomPoolOffset + count > randomPool.length) {
-    randomFillSync(randomPool);
-    randomPoolOffset = 0;
-  }
-  const bytes = new Uint8Array(count);
-  bytes.set(randomPool.subarray(randomPoolOffset, (randomPoolOffset += count)));
-  return bytes;
-}
 
 function deriveKey(shared: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', shared, salt, info, 32));

@@ -8,3 +8,4 @@ export { verifyEd25519, publicKeyLengthBytes, signatureLengthBytes } from './key
 export { Identity, verifyValue } from './identity.ts';
 export { seal, open, box, unbox, keyId, sealOverheadBytes, boxOverheadBytes, SealVersion, BoxVersion } from './box.ts';
 export { writeKeystore, readKeystore, readKeystorePublic, defaultScryptParams, type ScryptParams, type KeystorePublic, type KeystoreOptions } from './keystore.ts';
+export { randomBytesPooled } from './random.ts';

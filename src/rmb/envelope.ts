@@ -13,9 +13,8 @@
 // The payload of requests and responses is a `box` (src/crypto) to the destination twin's
 // encryption key with the header as associated data: a relay cannot move a payload to another
 // envelope (another uid, command or twin) without the box failing to open.
-import { randomFillSync } from 'node:crypto';
 import { TfgridError, isTfgridError } from '../base/index.ts';
-import { box, boxOverheadBytes, sha256, unbox, verifyEd25519, type Identity } from '../crypto/index.ts';
+import { box, randomBytesPooled, boxOverheadBytes, sha256, unbox, verifyEd25519, type Identity } from '../crypto/index.ts';
 import { RmbError } from './errors.ts';
 
 /** Newest version: 2, box-authenticated. Version 1 is signed (Ed25519). */
@@ -82,22 +81,9 @@ const sessionPattern = /^[A-Za-z0-9._-]{0,64}$/;
 const codePattern = /^[A-Z0-9_]{1,64}$/;
 const commandPattern = /^[\x21-\x7e]{1,255}$/;
 
-// Small random values (uids, nonces) come from a pool refilled 4 KiB at a time: one CSPRNG call per
-// a few hundred values instead of one per value (~6% of a peer's CPU in the rmb bench). Bytes are used once.
-const randomPool = Buffer.allocUnsafe(4096);
-let randomPoolOffset = randomPool.length;
-function pooledRandomBytes(count: number): Uint8Array {
-  if (randomPoolOffset + count > randomPool.length) {
-    randomFillSync(randomPool);
-    randomPoolOffset = 0;
-  }
-  const bytes = new Uint8Array(count);
-  bytes.set(randomPool.subarray(randomPoolOffset, (randomPoolOffset += count)));
-  return bytes;
-}
 
 export function newUid(): Uint8Array {
-  return pooledRandomBytes(uidLengthBytes);
+  return randomBytesPooled(uidLengthBytes);
 }
 
 export function uidHex(uid: Uint8Array): string {

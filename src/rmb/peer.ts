@@ -185,8 +185,10 @@ export class Peer {
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(data);
-    } catch {
-      return; // malformed from the relay: nothing to answer
+    } catch (error) {
+      // Malformed from the relay: no source to answer, so note it and drop it.
+      this.#log.debug('dropped undecodable frame', { error, bytes: data.length });
+      return;
     }
     if (checkFresh(envelope, Date.now()) !== undefined) return;
     const seenKey = `${envelope.source.twin}:${uidHex(envelope.uid)}`;

@@ -5,6 +5,7 @@
 // the far relay answers on the same socket (error envelopes).
 import WebSocket from 'ws';
 import type { Identity } from '../../crypto/index.ts';
+import type { Logger } from '../../base/index.ts';
 import { makeToken, tokenLifetimeMsDefault } from '../token.ts';
 import { envelopeBytesMax } from '../envelope.ts';
 
@@ -16,6 +17,8 @@ export interface FederationOptions {
   readonly twinId: number;
   readonly demoteMs: number;
   readonly onFrame: (link: WebSocket, data: Uint8Array) => void;
+  /** Where a failed link is noted before the relay is demoted. */
+  readonly log?: Logger;
 }
 
 export class Federation {
@@ -42,7 +45,8 @@ export class Federation {
         const link = await this.#link(relay);
         link.send(bytes);
         return relay;
-      } catch {
+      } catch (error) {
+        this.#options.log?.warn('relay link failed; demoted', { relay, demoteMs: this.#options.demoteMs, error });
         this.#demote(relay);
       }
     }

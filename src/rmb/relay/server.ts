@@ -118,7 +118,7 @@ class RelayServer {
       queuedBytesMax: options.queuedBytesMax ?? relayDefaults.queuedBytesMax,
     });
     this.#rate = new RateLimiter(options.ratePerSec ?? relayDefaults.ratePerSec, options.rateBurst ?? relayDefaults.rateBurst);
-    this.#federation = new Federation({ identity: options.identity, twinId: options.twinId, demoteMs: options.demoteMs ?? relayDefaults.demoteMs, onFrame: (socket, data) => this.#onFrame({ socket, twin: 0, session: '', kind: 'relay' }, data) });
+    this.#federation = new Federation({ identity: options.identity, twinId: options.twinId, demoteMs: options.demoteMs ?? relayDefaults.demoteMs, log: this.#log, onFrame: (socket, data) => this.#onFrame({ socket, twin: 0, session: '', kind: 'relay' }, data) });
     this.#sweep = setInterval(() => (this.#counters.dropped += this.#queues.sweep(Date.now())), relayDefaults.sweepIntervalMs).unref();
     http.on('request', (request, response) => {
       const path = (request.url ?? '/').split('?')[0];

@@ -2,7 +2,7 @@
 // descriptors, and the namespace-wide operations (create, delete, reload, flush, mode switch).
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { TfgridError, assert, type Logger } from '../../base/index.ts';
+import { TfgridError, assert, writeFileSyncDurable, type Logger } from '../../base/index.ts';
 import { ZdbError } from '../errors.ts';
 import { NamespaceFiles, fsyncDirSync, newSharedFileState, type IoStats, type SharedFileState } from './files.ts';
 import { DESCRIPTOR_BYTES, MODE_SEQ, MODE_USER, decodeDescriptor, encodeDescriptor } from './format.ts';
@@ -130,13 +130,7 @@ export class Engine {
     const bytes = encodeDescriptor(ns.name, { maxsizeBytes: ns.maxsizeBytes, public: ns.public, worm: ns.worm, password: ns.password });
     const path = join(ns.files.indexDir, DESCRIPTOR_FILE);
     const temp = `${path}.tmp`;
-    const fd = fs.openSync(temp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeFileSyncDurable(temp, bytes, 0o600);
     fs.renameSync(temp, path);
     fsyncDirSync(ns.files.indexDir);
   }

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { TfgridError, type Logger } from '../../base/index.ts';
+import { TfgridError, writeFileSyncDurable, type Logger } from '../../base/index.ts';
 import { ZdbError } from '../errors.ts';
 import { fsyncDirSync } from './files.ts';
 
@@ -144,13 +144,7 @@ function ownedLock(path: string, record: LockRecord, log: Logger): DirLock {
 
 function writeTemp(path: string, token: string, text: string): string {
   const temp = `${path}.${token}.tmp`;
-  const fd = fs.openSync(temp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  writeFileSyncDurable(temp, text, 0o600);
   return temp;
 }
 
