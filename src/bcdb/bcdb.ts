@@ -7,9 +7,9 @@
 // really reached the log, and answers each caller from that, so no caller is told "written"
 // for a record that is not in the log, and nothing in the log is left out of the index.
 import { join } from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { z } from 'zod';
-import { TfgridError, assert, createLogger, writeFileAtomic, type Logger } from '../base/index.ts';
+import { TfgridError, isTfgridError, assert, createLogger, writeFileAtomic, type Logger } from '../base/index.ts';
 import { box, canonicalBytes, fromHex, toHex, unbox, type Identity } from '../crypto/index.ts';
 import type { ZdbClient } from '../zdb/index.ts';
 import { BcdbError } from './errors.ts';
@@ -115,10 +115,17 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+interface Built {
+  readonly header: Header;
+  readonly sig: string;
+  readonly body: Json | undefined;
+}
+
 interface Overlay {
   readonly pos: number;
   readonly head: Head;
   readonly acl?: Acl;
+  readonly tags?: readonly string[];
   readonly collection?: CollectionDef;
 }
 
@@ -169,6 +176,8 @@ export class Bcdb {
       await db.#load();
     } catch (error) {
       index.close();
+      // An index built from a log that fails its signed head holds records nobody vouches for.
+      if (isTfgridError(error, BcdbError.TAMPERED)) removeIndex(options.dir);
       throw error;
     }
     return db;
@@ -208,7 +217,7 @@ export class Bcdb {
   /** Creates an object (id: given, or a random one); fails with EXISTS if the id is taken. */
   async set(collection: string, body: Json, options: { id?: string; tags?: readonly string[] } = {}): Promise<VersionInfo> {
     const id = options.id === undefined ? toHex(crypto.getRandomValues(new Uint8Array(16))) : parse(objectIdSchema, options.id, 'id');
-    return this.#writeObject({ collection, id, version: 1, prev: null, deleted: false, tags: options.tags ?? [], body });
+    return this.#submitBuilt(() => this.#signObject({ collection, id, version: 1, prev: null, deleted: false, tags: options.tags ?? [], body }));
   }
 
   /**
@@ -217,14 +226,18 @@ export class Bcdb {
    * Tags are kept unless given.
    */
   async update(collection: string, id: string, body: Json, options: { expected?: number | string; tags?: readonly string[] } = {}): Promise<VersionInfo> {
-    const latest = await this.#latestForWrite(collection, id, options.expected);
-    return this.#writeObject({ collection, id, version: latest.version + 1, prev: latest.hash, deleted: false, tags: options.tags ?? latest.tags, body });
+    return this.#submitBuilt(() => {
+      const latest = this.#latestForWrite(collection, id, options.expected);
+      return this.#signObject({ collection, id, version: latest.version + 1, prev: latest.hash, deleted: false, tags: options.tags ?? latest.tags, body });
+    });
   }
 
   /** Marks an object deleted with a new version; its history stays readable. */
   async delete(collection: string, id: string, options: { expected?: number | string } = {}): Promise<VersionInfo> {
-    const latest = await this.#latestForWrite(collection, id, options.expected);
-    return this.#writeObject({ collection, id, version: latest.version + 1, prev: latest.hash, deleted: true, tags: [], body: null });
+    return this.#submitBuilt(() => {
+      const latest = this.#latestForWrite(collection, id, options.expected);
+      return this.#signObject({ collection, id, version: latest.version + 1, prev: latest.hash, deleted: true, tags: [], body: null });
+    });
   }
 
   /** Appends a version signed by another twin (see service.ts): checked exactly as local writes are. */
@@ -314,13 +327,7 @@ export class Bcdb {
 
   /** Replaces an ACL with a new version (the database owner, or the object's owner, may). */
   async setAcl(collection: string, id: string | undefined, acl: Acl, author: { identity: Identity; twinId: number } = { identity: this.#identity, twinId: this.#twin }): Promise<VersionInfo> {
-    const key = entityKey({ kind: 'acl', collection, id: id ?? '' });
-    const head = this.#overlay.get(key)?.head ?? this.#index.chainHead(key);
-    const header: AclHeader = {
-      ...this.#common(collection, id ?? '', (head?.version ?? 0) + 1, head?.hash ?? null, author),
-      kind: 'acl', acl: parse(aclSchema, acl, 'acl'),
-    };
-    return this.#submit(header, signHeader(author.identity, header), undefined);
+    return this.#submitBuilt(() => this.#signAcl(collection, id, () => parse(aclSchema, acl, 'acl'), author));
   }
 
   /** Adds `twin` to the lists of `rights` (a new ACL version; none when nothing changes). */
@@ -403,64 +410,79 @@ export class Bcdb {
 
   // --- writes -------------------------------------------------------------------------------
 
-  async #writeObject(draft: Parameters<typeof signObject>[2]): Promise<VersionInfo> {
-    const { header, sig, body } = signObject(this.#identity, this.#twin, {
+  #signObject(draft: Parameters<typeof signObject>[2]): ReturnType<typeof signObject> {
+    return signObject(this.#identity, this.#twin, {
       ...draft,
       collection: parse(collectionNameSchema, draft.collection, 'collection'),
       tags: draft.tags.map((tag) => parse(tagSchema, tag, 'tag')),
     });
-    return this.#submit(header, sig, body);
   }
 
-  async #latestForWrite(collection: string, id: string, expected: number | string | undefined): Promise<{ version: number; hash: string; tags: readonly string[] }> {
-    await this.#resync;
-    const key = entityKey({ kind: 'object', collection, id });
-    const head = this.#overlay.get(key)?.head ?? this.#index.object(collection, id);
+  /** The version an update replaces: the latest (in flight or indexed), checked against `expected`. */
+  #latestForWrite(collection: string, id: string, expected: number | string | undefined): { version: number; hash: string; tags: readonly string[] } {
+    this.#requireCollection(collection);
+    const pending = this.#overlay.get(entityKey({ kind: 'object', collection, id }));
+    const head = pending?.head ?? this.#index.object(collection, id);
     if (head === undefined) throw new TfgridError(BcdbError.NOT_FOUND, `no object ${collection}/${id}`);
-    if (expected === undefined) {
-      const pending = this.#overlay.get(key);
-      const tags = pending !== undefined ? this.#inflight.find((p) => p.pos === pending.pos)?.indexed?.tags ?? [] : await this.#latestTags(collection, id, head.version);
-      return { version: head.version, hash: head.hash, tags };
-    }
-    const row = typeof expected === 'number' ? this.#index.version(key, expected) : undefined;
-    const hash = typeof expected === 'string' ? expected : row?.hash;
-    const version = typeof expected === 'number' ? expected : head.hash === expected ? head.version : -1;
-    if (version !== head.version || hash !== head.hash) {
+    const matches = expected === undefined || (typeof expected === 'number' ? expected === head.version : expected === head.hash);
+    if (!matches) {
       throw new TfgridError(BcdbError.CONFLICT, `${collection}/${id} is at version ${head.version}, not ${String(expected)}`, { details: { latest: head.version, latestHash: head.hash } });
     }
-    return { version, hash, tags: await this.#latestTags(collection, id, version) };
+    return { version: head.version, hash: head.hash, tags: pending?.tags ?? this.#index.objectTags(collection, id) };
   }
 
-  async #latestTags(collection: string, id: string, version: number): Promise<readonly string[]> {
-    const row = this.#index.version(entityKey({ kind: 'object', collection, id }), version);
-    if (row === undefined) return [];
-    const [bytes] = await this.#log.readMany([row.pos]);
-    const header = decodeRecord(this.#checked(row.pos, bytes ?? null)).header;
-    return header.kind === 'object' ? header.tags : [];
-  }
-
-  async #changeAcl(collection: string, id: string | undefined, twin: number, rights: readonly Right[], add: boolean): Promise<VersionInfo | null> {
-    await this.#resync;
+  #changeAcl(collection: string, id: string | undefined, twin: number, rights: readonly Right[], add: boolean): Promise<VersionInfo | null> {
     parse(twinIdSchema, twin, 'twin');
-    const current = this.acl(collection, id).acl;
-    const next = { ...current };
-    for (const right of rights.map((r) => parse(rightSchema, r, 'right'))) {
-      const set = new Set(current[right]);
-      if (add) set.add(twin);
-      else set.delete(twin);
-      next[right] = [...set].sort((a, b) => a - b);
-    }
-    if (rightSchema.options.every((right) => next[right].length === current[right].length)) return null;
-    return this.setAcl(collection, id, next);
+    const wanted = rights.map((r) => parse(rightSchema, r, 'right'));
+    return this.#submitMaybe(() => {
+      const current = this.acl(collection, id).acl;
+      const next = { ...current };
+      for (const right of wanted) {
+        const set = new Set(current[right]);
+        if (add) set.add(twin);
+        else set.delete(twin);
+        next[right] = [...set].sort((a, b) => a - b);
+      }
+      return rightSchema.options.every((right) => next[right].length === current[right].length) ? null : this.#signAcl(collection, id, () => next);
+    });
+  }
+
+  /** The next version of an ACL chain, made from the current ACL by `change`. */
+  #signAcl(collection: string, id: string | undefined, change: (current: Acl) => Acl, author = { identity: this.#identity, twinId: this.#twin }): { header: AclHeader; sig: string; body: undefined } {
+    const key = entityKey({ kind: 'acl', collection, id: id ?? '' });
+    const head = this.#overlay.get(key)?.head ?? this.#index.chainHead(key);
+    const header: AclHeader = {
+      ...this.#common(collection, id ?? '', (head?.version ?? 0) + 1, head?.hash ?? null, author),
+      kind: 'acl', acl: change(this.#aclOf(key) ?? emptyAcl),
+    };
+    return { header, sig: signHeader(author.identity, header), body: undefined };
   }
 
   #common(collection: string, id: string, version: number, prev: string | null, author = { identity: this.#identity, twinId: this.#twin }): Pick<Header, 'v' | 'collection' | 'version' | 'prev' | 'author' | 'authorKey' | 'timeMs'> & { id: string } {
     return { v: recordVersion, collection, id, version, prev, author: author.twinId, authorKey: toHex(author.identity.publicKey), timeMs: Date.now() };
   }
 
-  async #submit(header: Header, sig: string, body: Json | undefined): Promise<VersionInfo> {
+  #submit(header: Header, sig: string, body: Json | undefined): Promise<VersionInfo> {
+    return this.#submitBuilt(() => ({ header, sig, body }));
+  }
+
+  /**
+   * Builds the record from the current state and appends it, with no await in between: reads of
+   * the latest version and the append are one step, so pipelined writers see each other.
+   */
+  async #submitBuilt(build: () => Built): Promise<VersionInfo> {
+    const written = await this.#submitMaybe(build);
+    assert(written !== null, 'the builder always builds');
+    return written;
+  }
+
+  /** As #submitBuilt; a builder that returns null (nothing would change) writes nothing. */
+  async #submitMaybe(build: () => Built | null): Promise<VersionInfo | null> {
     if (this.#closed) throw new TfgridError(BcdbError.CLOSED, 'the database is closed');
     while (this.#resync !== null) await this.#resync;
+    const built = build();
+    if (built === null) return null;
+    const { header, sig, body } = built;
     const facts = this.#facts(header);
     checkSuccession(header, facts);
     let collection: CollectionDef | undefined;
@@ -492,6 +514,7 @@ export class Bcdb {
       pos,
       head: { version: header.version, hash, deleted: header.kind === 'object' && header.deleted, owner },
       ...(header.kind === 'acl' ? { acl: header.acl } : {}),
+      ...(header.kind === 'object' ? { tags: header.tags } : {}),
       ...(collection === undefined ? {} : { collection }),
     });
     let resolve!: (info: VersionInfo) => void;
@@ -740,6 +763,10 @@ export interface VerifyReport {
   readonly root: string;
   readonly signedHead: TreeHead | null;
   readonly problems: ReadonlyArray<{ position: number; code: string; message: string }>;
+}
+
+function removeIndex(dir: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `index.sqlite${suffix}`), { force: true });
 }
 
 function versionInfo(pos: number, hash: string, header: Header): VersionInfo {

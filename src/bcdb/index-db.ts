@@ -150,6 +150,11 @@ export class BcdbIndex {
     return row === undefined ? undefined : objectRow(row);
   }
 
+  objectTags(collection: string, id: string): string[] {
+    const row = this.#get('SELECT tags FROM objects WHERE collection = ? AND id = ?', collection, id) as { tags: string } | undefined;
+    return row === undefined ? [] : (JSON.parse(row.tags) as string[]);
+  }
+
   /** The latest version of a chain (any kind); owner is only meaningful for objects. */
   chainHead(entity: string): Head | undefined {
     const row = this.#get('SELECT version, hash, deleted, author FROM versions WHERE entity = ? ORDER BY version DESC LIMIT 1', entity) as

@@ -25,13 +25,13 @@ export class ZdbLog {
         await zdb.nsnew(namespace);
         if (options.password !== undefined) await zdb.nsset(namespace, 'password', options.password);
       }
-      let info = await zdb.nsinfo(namespace);
-      if (info.mode !== 'sequential' || !info.worm) {
-        if (info.entries > 0) throw new TfgridError(BcdbError.STORAGE, `0-db namespace ${namespace} holds ${info.entries} entries and is not a sequential worm log: use an empty or new namespace`);
-        if (info.mode !== 'sequential') await zdb.nsset(namespace, 'mode', 'seq');
-        if (!info.worm) await zdb.nsset(namespace, 'worm', true);
-        info = await zdb.nsinfo(namespace);
+      const info = await zdb.nsinfo(namespace);
+      if (info.mode !== 'sequential') {
+        if (info.entries > 0) throw new TfgridError(BcdbError.STORAGE, `0-db namespace ${namespace} holds ${info.entries} entries in ${info.mode} mode: a log needs an empty or sequential namespace`);
+        await zdb.nsset(namespace, 'mode', 'seq');
       }
+      // Worm lifted by someone (a 0-db admin) is put back; what they changed meanwhile shows in the proofs.
+      if (!info.worm) await zdb.nsset(namespace, 'worm', true);
       await zdb.select(namespace, options.password === undefined ? {} : { password: options.password });
     } catch (error) {
       if (error instanceof TfgridError && error.code.startsWith('BCDB_')) throw error;
