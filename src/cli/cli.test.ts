@@ -6,28 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const main = join(import.meta.dirname, 'main.ts');
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tfgrid(home: string, args: string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): Run {
-  const result = spawnSync(process.execPath, [main, ...args], {
-    input: options.input ?? '',
-    env: { PATH: process.env['PATH'] ?? '', TFGRID_HOME: home, TFGRID_PASSPHRASE: 'test-pass', ...options.env },
-    encoding: 'utf8',
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function json<T>(run: Run): T {
-  assert.equal(run.status, 0, run.stderr);
-  return JSON.parse(run.stdout) as T;
-}
+import { cliMain as main, tfgrid, json, type Run } from './testing.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'tfgrid-cli-'));
 test.after(() => rmSync(home, { recursive: true, force: true }));
