@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import { TfgridError, isTfgridError, assert, createLogger, writeFileAtomic, type Logger } from '../base/index.ts';
-import { box, canonicalBytes, fromHex, toHex, unbox, type Identity } from '../crypto/index.ts';
+import { box, canonicalJson, fromHex, toHex, unbox, type Identity } from '../crypto/index.ts';
 import type { ZdbClient } from '../zdb/index.ts';
 import { BcdbError } from './errors.ts';
 import { BcdbIndex, type Indexed, type ObjectRow } from './index-db.ts';
@@ -19,7 +19,7 @@ import { MerkleTree, leafHash } from './merkle.ts';
 import {
   aclSchema, bodyBytesMaxDefault, checkRecord, collectionNameSchema, decodeRecord, emptyAcl, encodeRecord, entityKey, fieldPathSchema, indexTypeSchema,
   objectIdSchema, recordVersion, rightSchema, signHeader, signObject, tagSchema, twinIdSchema,
-  type Acl, type AclHeader, type CollectionHeader, type Header, type Json, type Right, type StoredRecord,
+  type Acl, type AclHeader, type CollectionHeader, type EncodedParts, type Header, type Json, type Right, type StoredRecord,
 } from './record.ts';
 import { checkBody, checkSuccession, compileCollection, hasRight, indexedValues, type CollectionDef, type Facts, type Head } from './rules.ts';
 import { signTreeHead, verifyTreeHead, type TreeHead, type InclusionProof, type ConsistencyProof } from './proof.ts';
@@ -46,6 +46,7 @@ export const namespaceDefault = 'bcdb';
 export const pageLimitMax = 1000;
 const clockSkewMsDefault = 5 * 60_000;
 const catchUpCommitEvery = 5000;
+const aclCacheMax = 10_000;
 
 /** What a version is, without its body. */
 export interface VersionInfo {
@@ -115,7 +116,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-interface Built {
+interface Built extends EncodedParts {
   readonly header: Header;
   readonly sig: string;
   readonly body: Json | undefined;
@@ -142,6 +143,9 @@ export class Bcdb {
   readonly #headIntervalMs: number;
   readonly #collections = new Map<string, CollectionDef>();
   readonly #overlay = new Map<string, Overlay>();
+  /** ACL chains with a version in the index, and the latest ACL of some of them. */
+  readonly #aclKeys = new Set<string>();
+  readonly #aclCache = new Map<string, Acl>();
   readonly #inflight: Pending[] = [];
   #nextPos = 0;
   #resync: Promise<void> | null = null;
@@ -483,6 +487,7 @@ export class Bcdb {
     const built = build();
     if (built === null) return null;
     const { header, sig, body } = built;
+    let bodyJson = built.bodyJson;
     const facts = this.#facts(header);
     checkSuccession(header, facts);
     let collection: CollectionDef | undefined;
@@ -493,7 +498,8 @@ export class Bcdb {
       stored = { header, sig };
     } else if (header.kind === 'object' && !header.deleted) {
       if (body === undefined) throw new TfgridError(BcdbError.INVALID, 'an object version needs a body');
-      const bodyBytes = canonicalBytes(body);
+      bodyJson ??= canonicalJson(body);
+      const bodyBytes = Buffer.from(bodyJson, 'utf8');
       if (bodyBytes.length > this.#bodyBytesMax) throw new TfgridError(BcdbError.INVALID, `a document is at most ${this.#bodyBytesMax} bytes, this one ${bodyBytes.length}`);
       checkBody(facts.collection!, body);
       indexed = { tags: header.tags, fields: indexedValues(facts.collection!.header, body) };
@@ -504,7 +510,7 @@ export class Bcdb {
       if (body !== undefined) throw new TfgridError(BcdbError.INVALID, `a ${header.kind === 'object' ? 'deletion' : `${header.kind} record`} has no body`);
       stored = { header, sig };
     }
-    const bytes = encodeRecord(stored);
+    const bytes = encodeRecord(stored, { headerJson: built.headerJson, bodyJson });
     const leaf = leafHash(bytes);
     const hash = toHex(leaf);
     const pos = this.#nextPos++;
@@ -547,6 +553,7 @@ export class Bcdb {
     const { header } = pending;
     this.#index.begin();
     this.#index.apply(pending.pos, pending.leaf, pending.hash, header, pending.indexed);
+    this.#noteAcl(header);
     this.#tree.append(pending.leaf);
     if (pending.collection !== undefined) this.#collections.set(header.collection, pending.collection);
     const key = entityKey(header);
@@ -631,7 +638,23 @@ export class Bcdb {
   }
 
   #aclOf(key: string): Acl | undefined {
-    return this.#overlay.get(key)?.acl ?? this.#index.acl(key);
+    const pending = this.#overlay.get(key)?.acl;
+    if (pending !== undefined) return pending;
+    // Most objects have no ACL of their own: a set of the chains that exist saves a query per write.
+    if (!this.#aclKeys.has(key)) return undefined;
+    let acl = this.#aclCache.get(key);
+    if (acl === undefined) {
+      acl = this.#index.acl(key);
+      if (acl !== undefined && this.#aclCache.size < aclCacheMax) this.#aclCache.set(key, acl);
+    }
+    return acl;
+  }
+
+  #noteAcl(header: Header): void {
+    if (header.kind !== 'acl') return;
+    const key = entityKey(header);
+    this.#aclKeys.add(key);
+    if (this.#aclCache.size < aclCacheMax || this.#aclCache.has(key)) this.#aclCache.set(key, header.acl);
   }
 
   #collectionDef(name: string): CollectionDef | undefined {
@@ -684,6 +707,7 @@ export class Bcdb {
   async #load(): Promise<void> {
     for (const leaf of this.#index.leafHashes()) this.#tree.append(leaf);
     for (const header of this.#index.collections()) this.#collections.set(header.collection, compileCollection(header));
+    for (const key of this.#index.aclEntities()) this.#aclKeys.add(key);
     this.#checkpoint = this.#readCheckpoint();
     const checkpoint = this.#checkpoint;
     if (checkpoint !== null && checkpoint.size <= this.#tree.size && toHex(this.#tree.root(checkpoint.size)) !== checkpoint.root) {
@@ -740,6 +764,7 @@ export class Bcdb {
         const hash = toHex(leaf);
         this.#index.begin();
         this.#index.apply(pos, leaf, hash, header, indexed);
+        this.#noteAcl(header);
         this.#tree.append(leaf);
         if (header.kind === 'collection') this.#collections.set(header.collection, compileCollection(header));
         onRecord?.(versionInfo(pos, hash, header));

@@ -140,6 +140,11 @@ export class BcdbIndex {
     return this.#all('SELECT header FROM collections ORDER BY name').map((row) => JSON.parse((row as { header: string }).header) as CollectionHeader);
   }
 
+  /** Every ACL chain that has a version (few: kept in memory by the database). */
+  aclEntities(): string[] {
+    return this.#all('SELECT entity FROM acls').map((row) => (row as { entity: string }).entity);
+  }
+
   acl(entity: string): Acl | undefined {
     const row = this.#get('SELECT acl FROM acls WHERE entity = ?', entity) as { acl: string } | undefined;
     return row === undefined ? undefined : aclSchema.parse(JSON.parse(row.acl));
@@ -237,7 +242,8 @@ export class BcdbIndex {
   }
 
   #applyObject(pos: number, hash: string, header: Header & { kind: 'object' }, indexed: Indexed | null): void {
-    const before = this.#get('SELECT owner, tags, fields FROM objects WHERE collection = ? AND id = ?', header.collection, header.id) as
+    // A first version has nothing before it: no lookup.
+    const before = header.version === 1 ? undefined : this.#get('SELECT owner, tags, fields FROM objects WHERE collection = ? AND id = ?', header.collection, header.id) as
       { owner: number; tags: string; fields: string } | undefined;
     const next: Indexed = indexed ?? { tags: [], fields: [] };
     const oldTags = before === undefined ? [] : (JSON.parse(before.tags) as string[]);

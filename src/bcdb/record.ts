@@ -5,7 +5,7 @@
 // Stored bytes: UTF-8 RFC 8785 JSON of { header, sig, body? | sealed? } (see README.md).
 import { z } from 'zod';
 import { TfgridError } from '../base/index.ts';
-import { canonicalBytes, digestOf, fromHex, randomBytesPooled, toHex, verifyValue, type Identity } from '../crypto/index.ts';
+import { canonicalJson, fromHex, randomBytesPooled, sha256, toHex, verifyValue, type Identity } from '../crypto/index.ts';
 import { BcdbError } from './errors.ts';
 
 export const recordDomain = 'tfgrid/bcdb/record/v1';
@@ -99,8 +99,8 @@ export function entityKey(header: Pick<Header, 'kind' | 'collection' | 'id'>): s
   return header.kind === 'collection' ? `c/${header.collection}` : `${header.kind === 'object' ? 'o' : 'a'}/${header.collection}/${header.id}`;
 }
 
-export function signHeader(identity: Identity, header: Header): string {
-  return toHex(identity.signValue(recordDomain, header));
+export function signHeader(identity: Identity, header: Header, headerJson = canonicalJson(header)): string {
+  return toHex(identity.sign(canonicalDigest(recordDomain, headerJson)));
 }
 
 /** True when `sig` is the header author's signature by the key the header names. */
@@ -112,12 +112,25 @@ export function newNonce(): string {
   return toHex(randomBytesPooled(16));
 }
 
-export function bodyHash(nonce: string, body: Json): string {
-  return toHex(digestOf(bodyDomain, { nonce, body }));
+export function bodyHash(nonce: string, body: Json, bodyJson = canonicalJson(body)): string {
+  // The RFC 8785 form of { nonce, body }, assembled from the body's canonical JSON.
+  return toHex(canonicalDigest(bodyDomain, `{"body":${bodyJson},"nonce":"${nonce}"}`));
 }
 
-export function encodeRecord(record: StoredRecord): Buffer {
-  const bytes = Buffer.from(canonicalBytes(record));
+/** The canonical JSON of the parts, when the caller has them already (see signObject): saves encoding twice. */
+export interface EncodedParts {
+  readonly headerJson?: string | undefined;
+  readonly bodyJson?: string | undefined;
+}
+
+export function encodeRecord(record: StoredRecord, parts: EncodedParts = {}): Buffer {
+  // RFC 8785 sorts the keys: body, header, sealed, sig; each value is its own canonical JSON.
+  const fields: string[] = [];
+  if (record.body !== undefined) fields.push(`"body":${parts.bodyJson ?? canonicalJson(record.body)}`);
+  fields.push(`"header":${parts.headerJson ?? canonicalJson(record.header)}`);
+  if (record.sealed !== undefined) fields.push(`"sealed":${JSON.stringify(record.sealed)}`);
+  fields.push(`"sig":"${record.sig}"`);
+  const bytes = Buffer.from(`{${fields.join(',')}}`, 'utf8');
   if (bytes.length > recordBytesMax) throw new TfgridError(BcdbError.INVALID, `a record is at most ${recordBytesMax} bytes, this one ${bytes.length}`);
   return bytes;
 }
@@ -171,12 +184,21 @@ export interface ObjectDraft {
 }
 
 /** Builds and signs an object version by `identity` (twin `author`): the same for local and remote writers. */
-export function signObject(identity: Identity, author: number, draft: ObjectDraft, timeMs = Date.now()): { header: ObjectHeader; sig: string; body: Json | undefined } {
+export function signObject(identity: Identity, author: number, draft: ObjectDraft, timeMs = Date.now()): { header: ObjectHeader; sig: string; body: Json | undefined } & EncodedParts {
   const nonce = newNonce();
+  const bodyJson = draft.body === null ? undefined : canonicalJson(draft.body);
   const header: ObjectHeader = {
     v: recordVersion, kind: 'object', collection: draft.collection, id: draft.id, version: draft.version, prev: draft.prev,
     author, authorKey: toHex(identity.publicKey), timeMs, deleted: draft.deleted, tags: [...new Set(draft.tags)].sort(),
-    bodyHash: draft.body === null ? null : bodyHash(nonce, draft.body), nonce,
+    bodyHash: draft.body === null ? null : bodyHash(nonce, draft.body, bodyJson), nonce,
   };
-  return { header, sig: signHeader(identity, header), body: draft.body ?? undefined };
+  const headerJson = canonicalJson(header);
+  return { header, sig: signHeader(identity, header, headerJson), body: draft.body ?? undefined, headerJson, bodyJson };
 }
+
+/** SHA-256 over domain, a zero byte and canonical JSON already encoded: digestOf() without encoding again. */
+function canonicalDigest(domain: string, json: string): Uint8Array {
+  return sha256(Buffer.from(domain, 'utf8'), zeroByte, Buffer.from(json, 'utf8'));
+}
+
+const zeroByte = new Uint8Array([0]);

@@ -83,7 +83,7 @@ test('a record authored as someone else, or malformed requests, are refused with
   // The stranger signs a record naming the friend as author: the source twin gives it away.
   const { signObject } = await import('./index.ts');
   const forged = signObject(ids.stranger, friendTwin, { collection: 'shared', id: 'forged', version: 1, prev: null, deleted: false, tags: [], body: { topic: 'x' } });
-  const send = (payload: unknown) => strangerPeer.request(ownerTwin, 'bcdb.append', Buffer.from(JSON.stringify(payload)), { timeoutMs: 5000 });
+  const send = (payload: { header: unknown; sig?: string; body?: unknown }) => strangerPeer.request(ownerTwin, 'bcdb.append', Buffer.from(JSON.stringify({ header: payload.header, sig: payload.sig, body: payload.body })), { timeoutMs: 5000 });
   const codeOf = async (promise: Promise<unknown>) => {
     const error = await promise.then(() => null, (e: { details?: { code?: string } }) => e);
     return error?.details?.code ?? 'none';
