@@ -1,5 +1,6 @@
 // Test support shared by every component's tests and benchmarks (not part of the public API):
-// seeded randomness that a failing run can replay, and free loopback ports.
+// seeded randomness that a failing run can replay, free loopback ports, polling, README golden bytes.
+import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { TfgridError } from './errors.ts';
 
@@ -57,4 +58,32 @@ export async function rejectionCode(promise: Promise<unknown>): Promise<string> 
     if (!(error instanceof TfgridError)) throw new Error(`expected a TfgridError, got ${String(error)}`, { cause: error });
     return error.code;
   }
+}
+
+/** Polls `condition` every 10 ms until it holds; throws (naming `what`) after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, what = 'condition', timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * The hex of the golden block `name` in a Markdown file (a README), so documented bytes are checked
+ * by tests and cannot drift from the code: the fenced block after `<!-- golden:name -->`, written
+ * one field per line as `hex  # comment`; a line `<other>` stands for the whole golden block `other`.
+ */
+export function goldenHex(markdownPath: string, name: string): string {
+  const text = readFileSync(markdownPath, 'utf8');
+  const marker = `<!-- golden:${name} -->`;
+  const at = text.indexOf(marker);
+  if (at === -1) throw new Error(`${markdownPath} has no ${marker}`);
+  const block = /```[a-z]*\n([\s\S]*?)```/.exec(text.slice(at + marker.length));
+  if (block === null) throw new Error(`${marker} is not followed by a fenced block`);
+  return block[1]!.split('\n').map((line) => {
+    const value = line.split('#')[0]!.trim();
+    const included = /^<([a-z0-9-]+)>$/.exec(value);
+    return included === null ? value.replace(/\s+/g, '') : goldenHex(markdownPath, included[1]!);
+  }).join('');
 }

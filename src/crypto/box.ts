@@ -11,7 +11,7 @@
 // The header is authenticated as associated data, followed by the caller's `aad`.
 // Nonces are random: 96 bits keep collisions negligible below 2^32 messages per key pair.
 import { createCipheriv, createDecipheriv, createSecretKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
-import { TfgridError } from '../base/index.ts';
+import { TfgridError, assert } from '../base/index.ts';
 import { CryptoError } from './errors.ts';
 import { sha256 } from './hash.ts';
 import { publicKeyObject, rawOfPublicKey, publicKeyLengthBytes } from './keys.ts';
@@ -62,10 +62,15 @@ export function open(identity: Identity, sealed: Uint8Array, aad: Uint8Array = n
   return decrypt(key, sealed, sealHeaderLengthBytes, aad);
 }
 
-/** Encrypts from `sender` to `recipientPublic`, authenticating the sender. */
-export function box(sender: Identity, recipientPublic: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array {
+/**
+ * Encrypts from `sender` to `recipientPublic`, authenticating the sender. `nonce` exists for golden
+ * test fixtures only (a byte-exact box in a README): a nonce must never repeat under one key pair,
+ * so every other caller leaves it random.
+ */
+export function box(sender: Identity, recipientPublic: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0), nonce: Uint8Array = randomBytesPooled(nonceLengthBytes)): Uint8Array {
+  assert(nonce.length === nonceLengthBytes, `a box nonce is ${nonceLengthBytes} bytes`);
   const pair = sharedKey(sender, recipientPublic);
-  const header = concat(new Uint8Array([BoxVersion]), pair.peerId, pair.ownId, randomBytesPooled(nonceLengthBytes), u32(plaintext.length));
+  const header = concat(new Uint8Array([BoxVersion]), pair.peerId, pair.ownId, nonce, u32(plaintext.length));
   return encrypt(pair.key, header, plaintext, aad);
 }
 

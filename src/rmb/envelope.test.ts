@@ -1,11 +1,13 @@
 // The envelope codec: round trips of both authenticators (version 2: the box; version 1: the
 // Ed25519 signature), the payload box bound to the header, forged and moved boxes refused as
-// RMB_NOT_AUTHENTIC, every coded refusal, golden frame prefixes, and a seeded fuzz (random and mutated frames) showing the
+// RMB_NOT_AUTHENTIC, every coded refusal, golden frame prefixes, the README's golden envelope
+// (byte for byte, fixed keys and nonce), and a seeded fuzz (random and mutated frames) showing the
 // decoder throws only coded errors. Replay a failure with SEED=<seed>.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTfgridError } from '../base/index.ts';
-import { prng, seedFromEnv } from '../base/testing.ts';
+import { join } from 'node:path';
+import { goldenHex, prng, seedFromEnv } from '../base/testing.ts';
 import { Identity, box } from '../crypto/index.ts';
 import { RmbError } from './errors.ts';
 import { checkFresh, decodeEnvelope, encodeHeader, envelopeBytesMax, frameEnvelope, makeEnvelope, openAuthentic, openPayload, signEnvelope, verifyEnvelope, type EnvelopeFields } from './envelope.ts';
@@ -75,6 +77,20 @@ test('golden headers: version (2 box, 1 sig), kind, uid, timestamp, ttl, twins, 
   assert.equal(Buffer.from(encodeHeader(error, 'sig')).toString('hex'), '0103' + tail.slice(0, -18) + '000102030405060708090a0b0c0d0e0f' + '01' + '45' + '0001' + '6d');
   const header = Buffer.from(encodeHeader(fields, 'sig')).toString('hex');
   assert.equal(header, '0101' + '000102030405060708090a0b0c0d0e0f' + '0000018bcfe56800' + '00007530' + '00000001' + '00000002' + '02' + '7331' + '00' + '08' + Buffer.from('zos.ping').toString('hex'));
+});
+
+test('golden envelope: the README\'s byte-level example is exactly what the code makes (fixed keys, fixed nonce)', () => {
+  // The README block is parsed, not copied: changing the format without the README fails here.
+  const readme = goldenHex(join(import.meta.dirname, 'README.md'), 'envelope');
+  const header = encodeHeader(fields);
+  const nonce = Buffer.from('a0a1a2a3a4a5a6a7a8a9aaab', 'hex');
+  const golden = frameEnvelope(header, box(alice, bob.encryptionPublicKey, Buffer.from('hello'), header, nonce));
+  assert.equal(Buffer.from(golden).toString('hex'), readme);
+  assert.equal(Buffer.from(openAuthentic(bob, alice.encryptionPublicKey, decodeEnvelope(Buffer.from(readme, 'hex'))).payload).toString(), 'hello');
+  // makeEnvelope is that same construction with a random nonce: rebuilt with its nonce, equal
+  const made = makeEnvelope(alice, fields, Buffer.from('hello'), bob.encryptionPublicKey);
+  const madeNonce = decodeEnvelope(made).payload.subarray(9, 21);
+  assert.deepEqual(Buffer.from(made), Buffer.from(frameEnvelope(header, box(alice, bob.encryptionPublicKey, Buffer.from('hello'), header, madeNonce))));
 });
 
 test('version 2 errors: code and message travel in the box — private, authenticated, bounded', () => {

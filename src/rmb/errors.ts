@@ -37,5 +37,10 @@ export const RmbError = {
    * (made by another key, changed, moved to another header). Version 1's counterpart: BAD_SIGNATURE.
    */
   NOT_AUTHENTIC: 'RMB_NOT_AUTHENTIC',
+  /**
+   * The relay's queue file could not be read or written (disk full, I/O error): queued envelopes
+   * are no longer durable; the relay goes on queueing in memory.
+   */
+  QUEUE_STORAGE: 'RMB_QUEUE_STORAGE',
 } as const;
 export type RmbErrorCode = (typeof RmbError)[keyof typeof RmbError];

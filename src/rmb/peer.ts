@@ -4,7 +4,8 @@
 // neither content nor identity: fresh, not seen before (bounded LRU of uids), authentic — for
 // version 2 (what peers send) the payload box opens with the source twin's phonebook encryption
 // key and the header as associated data, else dropped with RMB_NOT_AUTHENTIC back to the source;
-// for version 1 (relays' refusals) signed by the source twin's phonebook key, else RMB_BAD_SIGNATURE.
+// for version 1 (older senders; a peer's refusal of an unknown source) signed by the source twin's
+// phonebook key, else RMB_BAD_SIGNATURE. Relays' refusals are version 2, boxed from the relay's twin.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { TfgridError, createLogger, isTfgridError, type Logger } from '../base/index.ts';
@@ -241,8 +242,13 @@ export class Peer {
       }
     } else if (envelope.source.twin === pending.twin && !body.code.startsWith('RMB_')) {
       pending.reject(new TfgridError(RmbError.REMOTE_ERROR, `${body.code}: ${body.message}`, { details: { code: body.code, message: body.message } }));
-    } else {
+    } else if (body.code.startsWith('RMB_')) {
+      // A bus refusal: from the destination peer or from a relay on the path (authenticated by
+      // its twin's key; only the path sees the request's random uid).
       pending.reject(new TfgridError(body.code, body.message, { details: { from: envelope.source.twin } }));
+    } else {
+      // Another twin's application error about our request: not the destination's answer, ignored.
+      this.#log.debug('ignored an error from a twin that is not the destination', { from: envelope.source.twin, code: body.code });
     }
   }
 

@@ -2,16 +2,17 @@
 // (A and B, federated), twins alice and bob on A and carol on B, each a Peer over WebSocket.
 // Covers request/response, handler errors, timeouts, retries, bad input (tampered ciphertext,
 // forged source, box and (version 1) signature, replayed uid, expired, oversized, token for another twin),
-// federation, offline queueing and a relay restart with peers reconnecting.
+// federation (and a federated relay killed: demoted, the destination's next relay used), offline
+// queueing, a relay restart with peers reconnecting, and the phonebook cache following twin updates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { TfgridError } from '../base/index.ts';
-import { freePort } from '../base/testing.ts';
+import { freePort, until } from '../base/testing.ts';
 import { Identity } from '../crypto/index.ts';
 import { ChainClient } from '../chain/index.ts';
 import { RmbError } from './errors.ts';
-import { makeEnvelope, newUid, type EnvelopeFields } from './envelope.ts';
+import { envelopeBytesMax, makeEnvelope, newUid, type EnvelopeFields } from './envelope.ts';
 import { ChainPhonebook } from './phonebook.ts';
 import { connect, Peer } from './peer.ts';
 import { startRelay, type Relay } from './relay/server.ts';
@@ -19,25 +20,31 @@ import { makeToken } from './token.ts';
 import { startGrid, type Grid } from './testing.ts';
 import { rejectionCode as code } from '../base/testing.ts';
 
-const ids = { relayA: Identity.fromSeed('a1'.repeat(32)), relayB: Identity.fromSeed('b1'.repeat(32)), alice: Identity.fromSeed('c1'.repeat(32)), bob: Identity.fromSeed('c2'.repeat(32)), carol: Identity.fromSeed('c3'.repeat(32)), mallory: Identity.fromSeed('c4'.repeat(32)) };
+const ids = { relayA: Identity.fromSeed('a1'.repeat(32)), relayB: Identity.fromSeed('b1'.repeat(32)), relayC: Identity.fromSeed('b2'.repeat(32)), dave: Identity.fromSeed('c5'.repeat(32)), alice: Identity.fromSeed('c1'.repeat(32)), bob: Identity.fromSeed('c2'.repeat(32)), carol: Identity.fromSeed('c3'.repeat(32)), mallory: Identity.fromSeed('c4'.repeat(32)) };
 const portA = await freePort();
 const portB = await freePort();
+const portC = await freePort();
 const nameA = `127.0.0.1:${portA}`;
 const nameB = `127.0.0.1:${portB}`;
+const nameC = `127.0.0.1:${portC}`;
 const grid: Grid = await startGrid([
   { identity: ids.relayA, relays: [] }, { identity: ids.relayB, relays: [] },
   { identity: ids.alice, relays: [nameA] }, { identity: ids.bob, relays: [nameA] }, { identity: ids.carol, relays: [nameB] }, { identity: ids.mallory, relays: [nameA] },
+  { identity: ids.relayC, relays: [] }, { identity: ids.dave, relays: [nameB, nameC] },
 ]);
-const [relayATwin, relayBTwin, aliceTwin, bobTwin, carolTwin, malloryTwin] = grid.twinIds as [number, number, number, number, number, number];
+const [relayATwin, relayBTwin, aliceTwin, bobTwin, carolTwin, malloryTwin, relayCTwin, daveTwin] = grid.twinIds as [number, number, number, number, number, number, number, number];
 const chain = new ChainClient({ url: grid.url });
 const phonebook = new ChainPhonebook(chain);
 const relayErrors: Array<{ code: string; reference: string; from: number }> = [];
 let relayA: Relay = await startRelay({ identity: ids.relayA, twinId: relayATwin, phonebook, port: portA });
 const relayB: Relay = await startRelay({ identity: ids.relayB, twinId: relayBTwin, phonebook, port: portB });
+const relayC: Relay = await startRelay({ identity: ids.relayC, twinId: relayCTwin, phonebook, port: portC });
 const peerOptions = (twinId: number, port: number, session?: string) => ({ twinId, relays: [`ws://127.0.0.1:${port}`], chain: phonebook, session, onError: (e: { code: string; reference: string; from: number }) => relayErrors.push(e) });
 const alice: Peer = await connect(ids.alice, peerOptions(aliceTwin, portA, 'alice1'));
 let bob: Peer = await connect(ids.bob, peerOptions(bobTwin, portA, 'bob1'));
 const carol: Peer = await connect(ids.carol, peerOptions(carolTwin, portB));
+const dave: Peer = await connect(ids.dave, { ...peerOptions(daveTwin, portB), relays: [`ws://${nameB}`, `ws://${nameC}`] });
+dave.handle('echo', (payload) => payload);
 let bobCalls = 0;
 function serveBob(peer: Peer): void {
   peer.handle('echo', (payload) => payload);
@@ -56,20 +63,13 @@ serveBob(bob);
 carol.handle('echo', (payload, context) => Buffer.concat([Buffer.from(`${context.source.twin}:`), payload]));
 
 test.after(async () => {
-  for (const peer of [alice, bob, carol]) peer.close();
+  for (const peer of [alice, bob, carol, dave]) peer.close();
   phonebook.close();
   await relayA.close();
   await relayB.close();
+  await relayC.close();
   await grid.stop();
 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function fields(overrides: Partial<Omit<EnvelopeFields, 'payload'>> = {}): Omit<EnvelopeFields, 'payload'> {
   return { uid: newUid(), timestampMs: Date.now(), ttlMs: 10_000, source: { twin: aliceTwin, session: 'alice1' }, destination: { twin: bobTwin, session: '' }, body: { type: 'request', command: 'count' }, ...overrides };
@@ -137,6 +137,8 @@ test('an oversized frame closes the connection; the peer reconnects and works ag
   const closed = new Promise<number>((resolve) => socket.once('close', (closeCode) => resolve(closeCode)));
   socket.send(Buffer.alloc(4 * 1024 * 1024 + 1));
   assert.equal(await closed, 1009);
+  // and the sending peer refuses to make one
+  assert.equal(await code(alice.request(bobTwin, 'echo', Buffer.alloc(envelopeBytesMax))), RmbError.TOO_LARGE);
   assert.equal(Buffer.from(await alice.request(bobTwin, 'echo', Buffer.from('still up'))).toString(), 'still up');
 });
 
@@ -179,7 +181,7 @@ test('two twins on two federated relays: alice on A asks carol on B', async () =
   assert.deepEqual(relayErrors.map((e) => [e.code, e.from]), [[RmbError.NOT_AUTHENTIC, carolTwin]]);
 });
 
-test('queued for an offline twin until it reconnects; a relay restart: peers reconnect, queue refills', async () => {
+test('queued for an offline twin until it reconnects; a relay restart: peers reconnect with fresh tokens and are served', async () => {
   bob.close();
   await until(() => relayA.metrics().connectedTwins === 1);
   const answer = alice.request(bobTwin, 'echo', Buffer.from('queued'), { timeoutMs: 8_000 });
@@ -190,6 +192,32 @@ test('queued for an offline twin until it reconnects; a relay restart: peers rec
 
   await relayA.close();
   relayA = await startRelay({ identity: ids.relayA, twinId: relayATwin, phonebook, port: portA });
-  await until(() => relayA.metrics().connectedTwins === 2, 10_000); // both re-authenticated with fresh tokens
+  await until(() => relayA.metrics().connectedTwins === 2, 'reconnected', 10_000); // both re-authenticated with fresh tokens
   assert.equal(Buffer.from(await alice.request(bobTwin, 'echo', Buffer.from('after restart'), { timeoutMs: 1_000, retries: 4 })).toString(), 'after restart');
+});
+
+test('a federated relay killed: it is demoted and the next relay in the destination twin\'s list carries the request', async () => {
+  // dave lists relays B then C and is connected to B. B dies; dave moves to C by himself. A's next
+  // forward fails once on B (B demoted: forwardFailures + 1) and goes to C; the request after that
+  // goes to C first, with no new failure.
+  assert.equal(Buffer.from(await alice.request(daveTwin, 'echo', Buffer.from('via B'))).toString(), 'via B');
+  await relayB.close();
+  await until(() => relayC.metrics().connectedTwins === 1, 'dave on relay C');
+  const failures = relayA.metrics().forwardFailures;
+  assert.equal(Buffer.from(await alice.request(daveTwin, 'echo', Buffer.from('via C'), { timeoutMs: 5_000 })).toString(), 'via C');
+  assert.equal(relayA.metrics().forwardFailures, failures + 1, 'B failed once and was demoted');
+  assert.equal(Buffer.from(await alice.request(daveTwin, 'echo', Buffer.from('C first'), { timeoutMs: 5_000 })).toString(), 'C first');
+  assert.equal(relayA.metrics().forwardFailures, failures + 1, 'B was not tried first again');
+});
+
+test('the chain phonebook drops a cached entry when the twin is updated on the chain', async () => {
+  // An hour-long cache, so only the TwinUpdated event can make the new relay list visible.
+  const cached = new ChainPhonebook(chain, { cacheTtlMs: 3_600_000 });
+  try {
+    assert.deepEqual((await cached.lookup(malloryTwin))?.relays, [nameA]);
+    await new ChainClient({ url: grid.url, identity: ids.mallory }).send('twin.update', { relays: [nameB] }, { wait: true, timeoutMs: 10_000 });
+    await until(async () => (await cached.lookup(malloryTwin))?.relays[0] === nameB, 'the update seen through the cache');
+  } finally {
+    cached.close();
+  }
 });

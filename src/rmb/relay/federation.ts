@@ -19,6 +19,8 @@ export interface FederationOptions {
   readonly onFrame: (link: WebSocket, data: Uint8Array) => void;
   /** Where a failed link is noted before the relay is demoted. */
   readonly log?: Logger;
+  /** Counts failed links (the relay's forwardFailures metric). */
+  readonly onFailure?: (relay: string) => void;
 }
 
 export class Federation {
@@ -47,6 +49,7 @@ export class Federation {
         return relay;
       } catch (error) {
         this.#options.log?.warn('relay link failed; demoted', { relay, demoteMs: this.#options.demoteMs, error });
+        this.#options.onFailure?.(relay);
         this.#demote(relay);
       }
     }

@@ -18,9 +18,10 @@ export interface QueueLimits {
   readonly queuedBytesMax: number;
 }
 
-export class OfflineQueues {
+/** `Item` may carry more than Queued (the durable queue adds its sequence number). */
+export class OfflineQueues<Item extends Queued = Queued> {
   readonly #limits: QueueLimits;
-  readonly #byTwin = new Map<number, Queued[]>();
+  readonly #byTwin = new Map<number, Item[]>();
   #count = 0;
   #bytes = 0;
 
@@ -31,7 +32,7 @@ export class OfflineQueues {
   get count(): number { return this.#count; }
   get bytes(): number { return this.#bytes; }
 
-  tryPush(twin: number, item: Queued): boolean {
+  tryPush(twin: number, item: Item): boolean {
     const queue = this.#byTwin.get(twin) ?? [];
     if (queue.length >= this.#limits.queuedPerTwinMax || this.#count >= this.#limits.queuedTotalMax || this.#bytes + item.bytes.length > this.#limits.queuedBytesMax) return false;
     queue.push(item);
@@ -42,11 +43,11 @@ export class OfflineQueues {
   }
 
   /** Removes and returns the unexpired envelopes for `twin` that `session` may take. */
-  take(twin: number, session: string, nowMs: number): Queued[] {
+  take(twin: number, session: string, nowMs: number): Item[] {
     const queue = this.#byTwin.get(twin);
     if (queue === undefined) return [];
-    const taken: Queued[] = [];
-    const kept: Queued[] = [];
+    const taken: Item[] = [];
+    const kept: Item[] = [];
     for (const item of queue) {
       if (item.expiresAtMs < nowMs) this.#forget(item);
       else if (item.session === '' || item.session === session) {
@@ -72,7 +73,12 @@ export class OfflineQueues {
     return dropped;
   }
 
-  #forget(item: Queued): void {
+  /** Every queued envelope, twin by twin, each twin's in queueing order. */
+  *items(): IterableIterator<Item> {
+    for (const queue of this.#byTwin.values()) yield* queue;
+  }
+
+  #forget(item: Item): void {
     this.#count--;
     this.#bytes -= item.bytes.length;
     assert(this.#count >= 0 && this.#bytes >= 0, 'queue accounting went negative');

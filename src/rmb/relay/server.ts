@@ -5,20 +5,22 @@
 // Per envelope: decode (bounded) → fresh? → source is the connection's twin/session (peer links,
 // authenticated by the token) → rate limit → destination: local (this relay is in its
 // relay list, it lists none, or the envelope came from another relay) → a connected session or
-// the offline queue; else forwarded to the destination's relays (federation). A refused envelope
-// is dropped and, when it is not itself an error, answered with a signed error envelope.
+// the offline queue (optionally journaled to a file: queue.ts); else forwarded to the
+// destination's relays (federation). A refused envelope is dropped and, when it is not itself an
+// error, answered with an error envelope boxed from the relay's twin to the sender's twin.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TfgridError, createLogger, isTfgridError, type Logger } from '../../base/index.ts';
 import type { Identity } from '../../crypto/index.ts';
 import { RmbError } from '../errors.ts';
-import { checkFresh, decodeEnvelope, envelopeBytesMax, expiresAtMs, makeEnvelope, newUid, type Envelope } from '../envelope.ts';
+import { checkFresh, decodeEnvelope, envelopeBytesMax, makeEnvelope, newUid, type Address, type Envelope } from '../envelope.ts';
 import type { Phonebook } from '../phonebook.ts';
 import { readToken, verifyToken } from '../token.ts';
 import { WriteBatch } from '../batch.ts';
 import { Federation } from './federation.ts';
-import { OfflineQueues, RateLimiter } from './limits.ts';
+import { RateLimiter } from './limits.ts';
+import { RelayQueue } from './queue.ts';
 
 export const relayDefaults = {
   queuedPerTwinMax: 1_000,
@@ -47,6 +49,11 @@ export interface RelayOptions {
   readonly queuedPerTwinMax?: number;
   readonly queuedTotalMax?: number;
   readonly queuedBytesMax?: number;
+  /**
+   * Directory of the durable queue file: envelopes queued for offline twins survive a restart
+   * (README "Queue file"). None (the library default): the queue is in memory only.
+   */
+  readonly queueDir?: string;
   readonly ratePerSec?: number;
   readonly rateBurst?: number;
   readonly demoteMs?: number;
@@ -59,6 +66,8 @@ export interface RelayMetrics {
   messagesIn: number;
   messagesOut: number;
   forwarded: number;
+  /** Links to other relays that failed (each demotes that relay for demoteMs). */
+  forwardFailures: number;
   queued: number;
   queuedBytes: number;
   dropped: number;
@@ -69,6 +78,8 @@ interface Connection {
   readonly twin: number;
   readonly session: string;
   readonly kind: 'peer' | 'relay';
+  /** The peer's twin's X25519 key from the phonebook (peer links): refusals are boxed to it. */
+  readonly encryptionKey?: Uint8Array;
   /** Batches this connection's frames per event-loop turn; none for relay links' inbound side. */
   readonly batch?: WriteBatch;
 }
@@ -83,13 +94,25 @@ export interface Relay {
 
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? createLogger({ component: 'rmb-relay' });
+  const queue = await RelayQueue.open({
+    queuedPerTwinMax: options.queuedPerTwinMax ?? relayDefaults.queuedPerTwinMax,
+    queuedTotalMax: options.queuedTotalMax ?? relayDefaults.queuedTotalMax,
+    queuedBytesMax: options.queuedBytesMax ?? relayDefaults.queuedBytesMax,
+    dir: options.queueDir, log,
+  }, Date.now());
   const http = createServer();
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 0, host, resolve);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 0, host, resolve);
+    });
+  } catch (error) {
+    await queue.close();
+    throw error;
+  }
   const port = (http.address() as { port: number }).port;
-  const relay = new RelayServer(options, http, options.names ?? [`${host}:${port}`]);
+  const relay = new RelayServer({ ...options, log }, queue, http, options.names ?? [`${host}:${port}`]);
   return { port, url: `ws://${host}:${port}`, names: relay.names, metrics: () => relay.metrics(), close: () => relay.close() };
 }
 
@@ -99,26 +122,22 @@ class RelayServer {
   readonly #http: Server;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: envelopeBytesMax });
   readonly #sessions = new Map<number, Map<string, Connection>>();
-  readonly #queues: OfflineQueues;
+  readonly #queues: RelayQueue;
   readonly #rate: RateLimiter;
   readonly #federation: Federation;
   readonly #log: Logger;
   readonly #sweep: NodeJS.Timeout;
-  readonly #counters = { messagesIn: 0, messagesOut: 0, forwarded: 0, dropped: 0 };
+  readonly #counters = { messagesIn: 0, messagesOut: 0, forwarded: 0, forwardFailures: 0, dropped: 0 };
   #connections = 0;
 
-  constructor(options: RelayOptions, http: Server, names: readonly string[]) {
+  constructor(options: RelayOptions & { log: Logger }, queue: RelayQueue, http: Server, names: readonly string[]) {
     this.#options = options;
     this.#http = http;
     this.names = names;
-    this.#log = options.log ?? createLogger({ component: 'rmb-relay' });
-    this.#queues = new OfflineQueues({
-      queuedPerTwinMax: options.queuedPerTwinMax ?? relayDefaults.queuedPerTwinMax,
-      queuedTotalMax: options.queuedTotalMax ?? relayDefaults.queuedTotalMax,
-      queuedBytesMax: options.queuedBytesMax ?? relayDefaults.queuedBytesMax,
-    });
+    this.#log = options.log;
+    this.#queues = queue;
     this.#rate = new RateLimiter(options.ratePerSec ?? relayDefaults.ratePerSec, options.rateBurst ?? relayDefaults.rateBurst);
-    this.#federation = new Federation({ identity: options.identity, twinId: options.twinId, demoteMs: options.demoteMs ?? relayDefaults.demoteMs, log: this.#log, onFrame: (socket, data) => this.#onFrame({ socket, twin: 0, session: '', kind: 'relay' }, data) });
+    this.#federation = new Federation({ identity: options.identity, twinId: options.twinId, demoteMs: options.demoteMs ?? relayDefaults.demoteMs, log: this.#log, onFailure: () => this.#counters.forwardFailures++, onFrame: (socket, data) => this.#onFrame({ socket, twin: 0, session: '', kind: 'relay' }, data) });
     this.#sweep = setInterval(() => (this.#counters.dropped += this.#queues.sweep(Date.now())), relayDefaults.sweepIntervalMs).unref();
     http.on('request', (request, response) => {
       const path = (request.url ?? '/').split('?')[0];
@@ -149,7 +168,7 @@ class RelayServer {
       if (kind === 'peer' && sessions !== undefined && !sessions.has(token.session) && sessions.size >= relayDefaults.sessionsPerTwinMax) {
         throw new TfgridError(RmbError.UNAUTHORIZED, `twin ${token.twin} has ${sessions.size} sessions already`);
       }
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept({ socket: ws, twin: token.twin, session: token.session, kind, batch: new WriteBatch(socket) }));
+      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept({ socket: ws, twin: token.twin, session: token.session, kind, batch: new WriteBatch(socket), encryptionKey: entry.encryptionKey }));
     } catch (error) {
       const coded = isTfgridError(error) ? error : new TfgridError(RmbError.UNAUTHORIZED, 'authentication failed', { cause: error });
       const body = JSON.stringify({ error: coded.toJSON() });
@@ -175,7 +194,7 @@ class RelayServer {
     sessions.get(session)?.socket.close(4000, 'replaced by a newer connection of this session');
     sessions.set(session, connection);
     this.#sessions.set(twin, sessions);
-    for (const item of this.#queues.take(twin, session, Date.now())) this.#send(connection, item.bytes);
+    for (const frame of this.#queues.take(twin, session, Date.now())) this.#send(connection, frame);
   }
 
   #onFrame(from: Connection, data: Uint8Array): void {
@@ -224,7 +243,7 @@ class RelayServer {
       return;
     }
     if (this.#options.failFast === true) throw new TfgridError(RmbError.UNREACHABLE, `twin ${envelope.destination.twin} is not connected`);
-    if (!this.#queues.tryPush(envelope.destination.twin, { bytes: envelope.bytes, expiresAtMs: expiresAtMs(envelope), session: wanted })) {
+    if (!this.#queues.tryPush(envelope)) {
       throw new TfgridError(RmbError.QUEUE_FULL, `queue for twin ${envelope.destination.twin} is full`);
     }
   }
@@ -235,17 +254,32 @@ class RelayServer {
     this.#counters.messagesOut++;
   }
 
-  /** Drops `envelope` and, unless it is an error itself, answers its source over `from`. */
-  #refuse(from: Connection, envelope: Envelope, error: TfgridError): void {
+  /**
+   * Drops `envelope` and, unless it is an error itself, answers its sender over `from` with an
+   * error boxed from the relay's twin to the sender's twin: private (code and message in the box)
+   * and authenticated by the relay's phonebook key, like any version 2 envelope. On a peer link the
+   * sender is the connection's twin and session (its key came with the token check); on a relay link
+   * it is the envelope's source, looked up in the phonebook; a source with no entry gets no answer.
+   */
+  async #refuse(from: Connection, envelope: Envelope, error: TfgridError): Promise<void> {
     this.#counters.dropped++;
     this.#log.debug('dropped envelope', { code: error.code, source: envelope.source.twin, destination: envelope.destination.twin });
-    if (envelope.body.type === 'error' || from.socket.readyState !== from.socket.OPEN) return;
-    const answer = makeEnvelope(this.#options.identity, {
-      uid: newUid(), timestampMs: Date.now(), ttlMs: errorTtlMs,
-      source: { twin: this.#options.twinId, session: 'relay' }, destination: envelope.source,
-      body: { type: 'error', reference: envelope.uid, code: error.code, message: error.detail },
-    }, new Uint8Array(0), undefined);
-    this.#send(from, answer);
+    if (envelope.body.type === 'error') return;
+    try {
+      const sender: { address: Address; key: Uint8Array | undefined } = from.kind === 'peer'
+        ? { address: { twin: from.twin, session: from.session }, key: from.encryptionKey }
+        : { address: envelope.source, key: (await this.#options.phonebook.lookup(envelope.source.twin))?.encryptionKey };
+      if (sender.key === undefined || from.socket.readyState !== from.socket.OPEN) return;
+      const answer = makeEnvelope(this.#options.identity, {
+        uid: newUid(), timestampMs: Date.now(), ttlMs: errorTtlMs,
+        source: { twin: this.#options.twinId, session: 'relay' }, destination: sender.address,
+        body: { type: 'error', reference: envelope.uid, code: error.code, message: error.detail },
+      }, new Uint8Array(0), sender.key);
+      this.#send(from, answer);
+    } catch (failure) {
+      // a phonebook that cannot be reached, a key that is not X25519: the refusal is not sent
+      this.#log.warn('refusal not sent', { code: error.code, error: failure });
+    }
   }
 
   async close(): Promise<void> {
@@ -255,5 +289,6 @@ class RelayServer {
     this.#wss.close();
     this.#http.closeAllConnections();
     await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    await this.#queues.close();
   }
 }
