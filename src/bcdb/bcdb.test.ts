@@ -273,6 +273,11 @@ test('ACLs: other twins read and write only what they were granted; changes are 
   assert.equal(await rejectionCode(db.appendSigned(signObject(other, 2, { collection: 'docs', id: 'plan', version: 2, prev: (await db.get('docs', 'plan')).hash, deleted: false, tags: [], body: { title: 'mine' } }))), 'BCDB_DENIED');
   assert.equal(db.acl('docs').version, 4);
   assert.equal(await db.grant('docs', undefined, 3, ['read']), null, 'no change, no version');
+  // A collection created with an ACL: both records in one step.
+  await db.createCollection('board', { acl: { read: [2, 3], write: [3], delete: [] } });
+  assert.deepEqual(db.acl('board'), { acl: { read: [2, 3], write: [3], delete: [] }, version: 1, hash: db.acl('board').hash });
+  await db.set('board', { pinned: true }, { id: 'p' });
+  assert.deepEqual((await db.get('board', 'p', { reader: 3 })).body, { pinned: true });
   await db.close();
 });
 

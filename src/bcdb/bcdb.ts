@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import { TfgridError, isTfgridError, assert, createLogger, writeFileAtomic, type Logger } from '../base/index.ts';
-import { box, canonicalJson, fromHex, toHex, unbox, type Identity } from '../crypto/index.ts';
+import { box, canonicalJson, fromHex, randomBytesPooled, toHex, unbox, type Identity } from '../crypto/index.ts';
 import type { ZdbClient } from '../zdb/index.ts';
 import { BcdbError } from './errors.ts';
 import { BcdbIndex, type Indexed, type ObjectRow } from './index-db.ts';
@@ -213,14 +213,18 @@ export class Bcdb {
       indexes: Object.fromEntries(Object.entries(options.indexes ?? {}).map(([field, type]) => [parse(fieldPathSchema, field, 'indexed field'), parse(indexTypeSchema, type, 'index type')])),
       encrypted: options.encrypted ?? false,
     };
-    const created = await this.#submit(header, signHeader(this.#identity, header), undefined);
-    if (options.acl !== undefined) await this.setAcl(name, undefined, options.acl);
-    return created;
+    // Both records are checked and appended in this one step: the ACL's rules see the collection in flight.
+    const created = this.#submit(header, signHeader(this.#identity, header), undefined);
+    const acl = options.acl === undefined ? undefined : this.setAcl(name, undefined, options.acl);
+    acl?.catch(() => undefined);
+    const info = await created;
+    await acl;
+    return info;
   }
 
   /** Creates an object (id: given, or a random one); fails with EXISTS if the id is taken. */
   async set(collection: string, body: Json, options: { id?: string; tags?: readonly string[] } = {}): Promise<VersionInfo> {
-    const id = options.id === undefined ? toHex(crypto.getRandomValues(new Uint8Array(16))) : parse(objectIdSchema, options.id, 'id');
+    const id = options.id === undefined ? toHex(randomBytesPooled(16)) : parse(objectIdSchema, options.id, 'id');
     return this.#submitBuilt(() => this.#signObject({ collection, id, version: 1, prev: null, deleted: false, tags: options.tags ?? [], body }));
   }
 
