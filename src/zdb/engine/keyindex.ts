@@ -6,7 +6,11 @@ import { assert } from '../../base/index.ts';
 import { KeyTable, type KeyTableOptions } from './keytable.ts';
 import type { Entry, EntryFields } from './namespace.ts';
 
-// Record layout: the eleven numeric fields of an Entry, then where its key lies in the arena.
+/** Record layout: the eleven numeric fields of an Entry in this order (FIELD_NAMES[DATA_ID] is
+ *  'dataId', …), then where the record's key lies in the arena. */
+const FIELD_NAMES = [
+  'dataId', 'dataOffset', 'length', 'crc', 'timestamp', 'flags', 'indexId', 'indexOffset', 'previous', 'parentId', 'parentOffset',
+] as const satisfies readonly (keyof EntryFields)[];
 const DATA_ID = 0;
 const DATA_OFFSET = 1;
 const LENGTH = 2;
@@ -53,7 +57,7 @@ export class KeyIndex {
    *  delete (its record may be reused). */
   get(key: Uint8Array): Entry | null {
     const ref = this.table.find(key, this.table.hash(key));
-    return ref < 0 ? null : new StoredEntry(this, ref);
+    return ref < 0 ? null : storedEntry(this, ref);
   }
 
   has(key: Uint8Array): boolean {
@@ -67,7 +71,7 @@ export class KeyIndex {
     const ref = this.allocate(key);
     this.write(ref, fields);
     this.table.insert(hash, ref);
-    return new StoredEntry(this, ref);
+    return storedEntry(this, ref);
   }
 
   /** Removes `key`; false when it was absent. */
@@ -185,10 +189,14 @@ export class KeyIndex {
   }
 }
 
-/** An Entry read from and written to its KeyIndex record; made per lookup (short-lived). */
-class StoredEntry implements Entry {
-  private readonly index: KeyIndex;
-  private readonly ref: number;
+/**
+ * An Entry read from and written to its KeyIndex record; made per lookup (short-lived). Its
+ * eleven numeric fields are accessors defined below from FIELD_NAMES, one getter and setter
+ * pair per record field, rather than eleven hand-written pairs.
+ */
+class StoredEntry {
+  readonly index: KeyIndex;
+  readonly ref: number;
 
   constructor(index: KeyIndex, ref: number) {
     this.index = index;
@@ -198,27 +206,20 @@ class StoredEntry implements Entry {
   get id(): Buffer {
     return this.index.keyOf(this.ref);
   }
+}
 
-  get dataId(): number { return this.index.field(this.ref, DATA_ID); }
-  set dataId(value: number) { this.index.setField(this.ref, DATA_ID, value); }
-  get dataOffset(): number { return this.index.field(this.ref, DATA_OFFSET); }
-  set dataOffset(value: number) { this.index.setField(this.ref, DATA_OFFSET, value); }
-  get length(): number { return this.index.field(this.ref, LENGTH); }
-  set length(value: number) { this.index.setField(this.ref, LENGTH, value); }
-  get crc(): number { return this.index.field(this.ref, CRC); }
-  set crc(value: number) { this.index.setField(this.ref, CRC, value); }
-  get timestamp(): number { return this.index.field(this.ref, TIMESTAMP); }
-  set timestamp(value: number) { this.index.setField(this.ref, TIMESTAMP, value); }
-  get flags(): number { return this.index.field(this.ref, FLAGS); }
-  set flags(value: number) { this.index.setField(this.ref, FLAGS, value); }
-  get indexId(): number { return this.index.field(this.ref, INDEX_ID); }
-  set indexId(value: number) { this.index.setField(this.ref, INDEX_ID, value); }
-  get indexOffset(): number { return this.index.field(this.ref, INDEX_OFFSET); }
-  set indexOffset(value: number) { this.index.setField(this.ref, INDEX_OFFSET, value); }
-  get previous(): number { return this.index.field(this.ref, PREVIOUS); }
-  set previous(value: number) { this.index.setField(this.ref, PREVIOUS, value); }
-  get parentId(): number { return this.index.field(this.ref, PARENT_ID); }
-  set parentId(value: number) { this.index.setField(this.ref, PARENT_ID, value); }
-  get parentOffset(): number { return this.index.field(this.ref, PARENT_OFFSET); }
-  set parentOffset(value: number) { this.index.setField(this.ref, PARENT_OFFSET, value); }
+FIELD_NAMES.forEach((name, field) => {
+  Object.defineProperty(StoredEntry.prototype, name, {
+    get(this: StoredEntry): number {
+      return this.index.field(this.ref, field);
+    },
+    set(this: StoredEntry, value: number): void {
+      this.index.setField(this.ref, field, value);
+    },
+  });
+});
+
+/** A view of record `ref` (the accessors above make it a full Entry). */
+function storedEntry(index: KeyIndex, ref: number): Entry {
+  return new StoredEntry(index, ref) as StoredEntry & EntryFields;
 }
