@@ -235,15 +235,18 @@ export class NamespaceFiles {
     }
   }
 
+  /** Reads `length` bytes at `offset`. Staged bytes are written out first only when the read
+   *  reaches them: a SET of an existing key reads its old value (the identical-value check),
+   *  and flushing the whole batch for that turned every such SET into a pwrite. */
   readData(fileId: number, target: Buffer, length: number, offset: number): number {
-    if (fileId === this.currentId) this.flushStaged();
+    if (fileId === this.currentId && offset + length > this.dataStage.writtenSize) this.flushStaged();
     const read = fs.readSync(this.dataFdOf(fileId), target, 0, length, offset);
     this.io.dataReadBytes += read;
     return read;
   }
 
   readIndex(fileId: number, target: Buffer, length: number, offset: number): number {
-    if (fileId === this.currentId) this.flushStaged();
+    if (fileId === this.currentId && offset + length > this.indexStage.writtenSize) this.flushStaged();
     const read = fs.readSync(this.indexFdOf(fileId), target, 0, length, offset);
     this.io.indexReadBytes += read;
     return read;

@@ -9,7 +9,7 @@ import { DATA_ENTRY_BYTES, DATA_HEADER_BYTES, FLAG_DELETED, INDEX_HEADER_BYTES, 
 import { checkItems } from './indexcheck.ts';
 import { verifyAgainstData } from './indexverify.ts';
 import { headerMatches, type Checked, type LoadContext, type Loaded, type Tail } from './loadstate.ts';
-import { keyString, type Entry, type Namespace } from './namespace.ts';
+import { assignFields, type Entry, type Namespace } from './namespace.ts';
 
 /**
  * Loads i0 … in order. Each file is checked structurally, and applied once the next one checked
@@ -148,19 +148,17 @@ function applyItem(ns: Namespace, item: IndexItem, id: Buffer, place: { dataId: 
     if (!(entry.flags & FLAG_DELETED)) ns.countAdded(entry);
     return;
   }
-  const key = keyString(id);
-  const existing = ns.keys.get(key);
+  const existing = ns.keys.get(id);
   if (existing) {
     ns.stats.dataBytes += entry.length - existing.length;
-    Object.assign(existing, entry);
+    assignFields(existing, entry);
   } else {
-    ns.keys.set(key, entry);
+    ns.keys.insert(id, entry);
     ns.countAdded(entry);
   }
   if (entry.flags & FLAG_DELETED) {
-    const live = ns.keys.get(key)!;
-    ns.keys.delete(key);
-    ns.countRemoved(live);
+    ns.countRemoved(entry);
+    ns.keys.delete(id);
   }
 }
 
@@ -185,7 +183,7 @@ export function reviveCutParents(ns: Namespace, loaded: Loaded, log: Logger): vo
   let revived = 0;
   for (const { item, id } of loaded.cut.values()) {
     if (item.parentId === 0 && item.parentOffset === 0) continue;
-    if (item.parentId >= loaded.files || loaded.cut.has(`${item.parentId}:${item.parentOffset}`) || ns.keys.has(keyString(id))) continue;
+    if (item.parentId >= loaded.files || loaded.cut.has(`${item.parentId}:${item.parentOffset}`) || ns.keys.has(id)) continue;
     const parent = readStoredItem(ns, item.parentId, item.parentOffset);
     if (!parent || !parent.id.equals(id) || !(parent.item.flags & FLAG_DELETED) || !headerMatches(ns, parent.item, id, item.parentId)) continue;
     parent.item.flags &= ~FLAG_DELETED;
@@ -195,7 +193,7 @@ export function reviveCutParents(ns: Namespace, loaded: Loaded, log: Logger): vo
       flags: parent.item.flags, indexId: item.parentId, indexOffset: item.parentOffset, previous: parent.item.previous, parentId: parent.item.parentId,
       parentOffset: parent.item.parentOffset,
     };
-    ns.keys.set(keyString(id), entry);
+    ns.keys.insert(id, entry);
     ns.countAdded(entry);
     revived++;
   }

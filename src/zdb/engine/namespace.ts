@@ -4,14 +4,19 @@
 import { assert } from '../../base/index.ts';
 import { crc32c } from './crc32c.ts';
 import type { NamespaceFiles } from './files.ts';
+import { KeyIndex } from './keyindex.ts';
 import {
   DATA_ENTRY_BYTES, FLAG_DELETED, INDEX_ITEM_BYTES, KEY_BYTES_MAX, MODE_SEQ, MODE_USER, SEQ_KEY_BYTES,
   encodeDataEntryHeader, encodeIndexItem, seqIdOf, seqKey, type IndexItem,
 } from './format.ts';
 
 /** The latest state of one key (user mode) or one slot (seq mode), and where its item lives. */
-export interface Entry {
+export interface Entry extends EntryFields {
   readonly id: Buffer;
+}
+
+/** An Entry without its key (what the user-mode KeyIndex stores per record). */
+export interface EntryFields {
   dataId: number;
   dataOffset: number;
   length: number;
@@ -52,7 +57,7 @@ export class Namespace {
   mode: Mode = 'user';
   /** Set by NSDEL: sessions still on it are told and disconnected. */
   removed = false;
-  readonly keys = new Map<string, Entry>();
+  readonly keys = new KeyIndex();
   readonly slots: Entry[] = [];
   /** Next seq id; in user mode the count of inserts (shown as NSINFO next_internal_id). */
   nextEntry = 0;
@@ -99,7 +104,7 @@ export class Namespace {
   lookup(key: Uint8Array): Entry | null {
     if (this.mode === 'user') {
       if (key.length === 0) return null;
-      return this.keys.get(keyString(key)) ?? null;
+      return this.keys.get(key);
     }
     const id = seqIdOf(key);
     if (id < 0 || id >= this.slots.length) return null;
@@ -153,8 +158,8 @@ export class Namespace {
 
   applyDelete(entry: Entry): void {
     this.flagDeleted(entry);
-    if (this.mode === 'user') this.keys.delete(keyString(entry.id));
     this.countRemoved(entry);
+    if (this.mode === 'user') this.keys.delete(entry.id);
   }
 
   /** Rotation: index and data move to file id+1 together; `previous` chains are not reset. */
@@ -167,7 +172,7 @@ export class Namespace {
     // 0-db v2.0.7 writes dataid 0 for user-mode inserts (its request struct never sets it);
     // replicated for byte-identical files. Readers use the item's index file id instead.
     const entry = this.appendItem(id, { ...location, flags: 0, parentId: 0, parentOffset: 0 }, 0);
-    this.keys.set(keyString(id), entry);
+    this.keys.insert(id, entry);
     this.countAdded(entry);
     this.nextEntry++;
     this.nextId++;
@@ -179,7 +184,7 @@ export class Namespace {
     const parentOffset = existing.indexOffset;
     const fresh = this.appendItem(existing.id, { ...location, flags: 0, parentId, parentOffset }, location.dataId);
     this.stats.dataBytes += fresh.length - existing.length;
-    Object.assign(existing, fresh);
+    assignFields(existing, fresh);
   }
 
   private insertSlot(id: Buffer, location: Pick<Entry, 'dataId' | 'dataOffset' | 'length' | 'crc' | 'timestamp'>): void {
@@ -247,7 +252,17 @@ export class Namespace {
   }
 }
 
-/** Map key of a user key: latin1 maps each byte to one UTF-16 unit, so it is lossless. */
-export function keyString(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1');
+/** Copies every field but the key (a KeyIndex entry's key cannot be assigned). */
+export function assignFields(target: EntryFields, source: EntryFields): void {
+  target.dataId = source.dataId;
+  target.dataOffset = source.dataOffset;
+  target.length = source.length;
+  target.crc = source.crc;
+  target.timestamp = source.timestamp;
+  target.flags = source.flags;
+  target.indexId = source.indexId;
+  target.indexOffset = source.indexOffset;
+  target.previous = source.previous;
+  target.parentId = source.parentId;
+  target.parentOffset = source.parentOffset;
 }

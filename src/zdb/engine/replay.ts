@@ -6,7 +6,7 @@ import { walkDataFile, type DataEntry } from './datascan.ts';
 import { dataPath, fileSize } from './files.ts';
 import { DATA_HEADER_BYTES, FLAG_DELETED, seqIdOf } from './format.ts';
 import { compare, entrySeqId, locationOf, type Loaded, type Repair } from './loadstate.ts';
-import { keyString, type Namespace } from './namespace.ts';
+import type { Namespace } from './namespace.ts';
 import { SeqSlots } from './seqslots.ts';
 
 /**
@@ -73,7 +73,7 @@ export class Replay {
       return;
     }
     const fileId = this.loaded.replayFrom.fileId;
-    const live = ns.mode === 'user' ? ns.keys.get(keyString(repair.key)) : ns.lookup(repair.key);
+    const live = ns.mode === 'user' ? ns.keys.get(repair.key) : ns.lookup(repair.key);
     if (live && (this.loaded.dangling.has(seqIdOf(repair.key)) || compare(live.dataId, live.dataOffset, fileId, repair.offset) < 0)) {
       ns.applyDelete(live);
       this.repaired++;
@@ -82,7 +82,7 @@ export class Replay {
   }
 
   private userDelete(fileId: number, entry: DataEntry): boolean {
-    const live = this.ns.keys.get(keyString(entry.key));
+    const live = this.ns.keys.get(entry.key);
     if (live && compare(live.dataId, live.dataOffset, fileId, entry.offset) < 0) {
       this.ns.applyDelete(live);
       this.replayed++;
@@ -91,7 +91,7 @@ export class Replay {
   }
 
   private userSet(fileId: number, entry: DataEntry): boolean {
-    const live = this.ns.keys.get(keyString(entry.key)) ?? null;
+    const live = this.ns.keys.get(entry.key);
     if (live && compare(live.dataId, live.dataOffset, fileId, entry.offset) >= 0) return true; // the index has this or a newer version
     this.checkValue(fileId, entry);
     this.ns.applySet(live ? live.id : Buffer.from(entry.key), live, locationOf(fileId, entry));
