@@ -49,3 +49,13 @@ export function writeFileSyncDurable(path: string, data: string | Uint8Array, mo
     closeSync(fd);
   }
 }
+
+/** fsync(2) of a directory, so a file created, linked or renamed in it survives a power cut. */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

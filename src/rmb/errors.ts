@@ -42,5 +42,7 @@ export const RmbError = {
    * are no longer durable; the relay goes on queueing in memory.
    */
   QUEUE_STORAGE: 'RMB_QUEUE_STORAGE',
+  /** Another relay (a live process) holds this queue directory. */
+  QUEUE_LOCKED: 'RMB_QUEUE_LOCKED',
 } as const;
 export type RmbErrorCode = (typeof RmbError)[keyof typeof RmbError];

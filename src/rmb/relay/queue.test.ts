@@ -168,3 +168,12 @@ test('fuzz: any truncation or byte flips of a queue file load what is whole and 
     }
   });
 });
+
+test('one relay per queue directory: a second open is RMB_QUEUE_LOCKED until the first closes', async () => {
+  await withDir(async (dir) => {
+    const first = await open(dir);
+    await assert.rejects(open(dir), { code: 'RMB_QUEUE_LOCKED' });
+    await first.close();
+    await (await open(dir)).close();
+  });
+});

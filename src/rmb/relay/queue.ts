@@ -10,7 +10,9 @@
 // journaled as done, and lost if that connection dies before the peer reads it (the sender's retry,
 // with the same uid, covers that). After a damaged `done` record an envelope may be delivered
 // twice; peers drop the duplicate uid.
-import type { Logger } from '../../base/index.ts';
+import { mkdirSync } from 'node:fs';
+import { acquireDirLock, createLogger, type DirLock, type Logger } from '../../base/index.ts';
+import { RmbError } from '../errors.ts';
 import { decodeEnvelope, expiresAtMs, type Envelope } from '../envelope.ts';
 import { OfflineQueues, type Queued, type QueueLimits } from './limits.ts';
 import { QueueFile, entryFileBytes, loadQueueFile, type QueueEntry } from './queue-file.ts';
@@ -31,6 +33,7 @@ interface Item extends Queued {
 export class RelayQueue {
   readonly #queues: OfflineQueues<Item>;
   #file: QueueFile | undefined;
+  #lock: DirLock | undefined;
   #nextSeq = 1;
   /** After close: envelopes still being routed while the relay stops are refused, not journaled. */
   #closed = false;
@@ -39,7 +42,16 @@ export class RelayQueue {
   static async open(options: RelayQueueOptions, nowMs: number): Promise<RelayQueue> {
     const queue = new RelayQueue(options);
     if (options.dir === undefined) return queue;
-    const loaded = await loadQueueFile(options.dir, options.log);
+    // One relay per queue directory: a second one would interleave records in the same file.
+    mkdirSync(options.dir, { recursive: true });
+    queue.#lock = acquireDirLock(options.dir, options.log ?? createLogger({ component: 'relay' }), { locked: RmbError.QUEUE_LOCKED, io: RmbError.QUEUE_STORAGE });
+    let loaded: Awaited<ReturnType<typeof loadQueueFile>>;
+    try {
+      loaded = await loadQueueFile(options.dir, options.log);
+    } catch (error) {
+      queue.#lock.release();
+      throw error;
+    }
     const outcomes = { queued: 0, expired: 0, refused: 0 };
     for (const entry of loaded.entries) outcomes[queue.#restore(entry, nowMs)]++;
     options.log?.info('relay queue loaded', { dir: options.dir, ...outcomes, skippedBytes: loaded.skippedBytes });
@@ -84,9 +96,10 @@ export class RelayQueue {
     return this.#file?.sync() ?? Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true;
-    return this.#file?.close() ?? Promise.resolve();
+    await this.#file?.close();
+    this.#lock?.release();
   }
 
   /** Loading: re-queues an entry of the file under its own sequence number. */

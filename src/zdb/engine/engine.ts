@@ -2,13 +2,15 @@
 // descriptors, and the namespace-wide operations (create, delete, reload, flush, mode switch).
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { TfgridError, assert, writeFileSyncDurable, type Logger } from '../../base/index.ts';
+import { TfgridError, acquireDirLock, assert, fsyncDirSync, writeFileSyncDurable, type DirLock, type Logger } from '../../base/index.ts';
 import { ZdbError } from '../errors.ts';
-import { NamespaceFiles, fsyncDirSync, newSharedFileState, type IoStats, type SharedFileState } from './files.ts';
+import { NamespaceFiles, newSharedFileState, type IoStats, type SharedFileState } from './files.ts';
 import { DESCRIPTOR_BYTES, MODE_SEQ, MODE_USER, decodeDescriptor, encodeDescriptor } from './format.ts';
-import { acquireDirLock, type DirLock } from './lockfile.ts';
+
 import { loadNamespace, type LoadReport } from './loader.ts';
 import { Namespace, type Mode } from './namespace.ts';
+
+const zdbLockCodes = { locked: ZdbError.LOCKED, io: ZdbError.IO_FAILED };
 
 export const DEFAULT_NAMESPACE = 'default';
 export const NAMESPACE_NAME_BYTES_MAX = 128;
@@ -49,7 +51,7 @@ export class Engine {
     const engine = new Engine(options);
     try {
       // Index first, then data; each throws ZDB_LOCKED while another live server holds it.
-      for (const dir of [options.indexDir, options.dataDir]) engine.locks.push(acquireDirLock(dir, options.log));
+      for (const dir of [options.indexDir, options.dataDir]) engine.locks.push(acquireDirLock(dir, options.log, zdbLockCodes));
       const defaultNs = engine.load(DEFAULT_NAMESPACE);
       if (options.defaultPassword !== undefined) defaultNs.password = options.defaultPassword;
       if (options.defaultMaxsizeBytes) defaultNs.maxsizeBytes = options.defaultMaxsizeBytes;

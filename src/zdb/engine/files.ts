@@ -3,7 +3,7 @@
 // the libuv threadpool round trip would cost more than the page-cache copy itself.
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { TfgridError, assert } from '../../base/index.ts';
+import { TfgridError, assert, fsyncDirSync } from '../../base/index.ts';
 import { ZdbError } from '../errors.ts';
 import { DATA_HEADER_BYTES, INDEX_HEADER_BYTES, encodeDataHeader, encodeIndexHeader } from './format.ts';
 import { AppendStage } from './stage.ts';
@@ -43,14 +43,6 @@ export function countFiles(dir: string, prefix: 'i' | 'd'): number {
   return count;
 }
 
-export function fsyncDirSync(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 export function ioError(what: string, cause: unknown): TfgridError {
   return new TfgridError(ZdbError.IO_FAILED, what, { cause });

@@ -9,10 +9,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLogger } from '../../base/index.ts';
-import { acquireDirLock } from '../engine/lockfile.ts';
+import { acquireDirLock } from '../../base/index.ts';
+import { ZdbError } from '../errors.ts';
+
+const codes = { locked: ZdbError.LOCKED, io: ZdbError.IO_FAILED };
 import { RespProbe, decodeReply, removeDir, startOurZdb, tempDir, type ZdbProcess } from './testing.ts';
 
-const lockModule = pathToFileURL(join(import.meta.dirname, '..', 'engine', 'lockfile.ts')).href;
+const lockModule = pathToFileURL(join(import.meta.dirname, '..', '..', 'base', 'dirlock.ts')).href;
 
 /** A pid that surely is not running any more (a process that already exited). */
 function deadPid(): number {
@@ -69,13 +72,13 @@ test('a lock naming a dead pid or holding garbage is replaced; a live holder ref
     const path = join(dir, '.lockfile');
     for (const content of [JSON.stringify({ pid: deadPid(), startedMs: 1, hostname: hostname(), token: 'x' }), '{"pid":', '']) {
       writeFileSync(path, content);
-      const lock = acquireDirLock(dir, log);
+      const lock = acquireDirLock(dir, log, codes);
       assert.equal((JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid, process.pid);
       lock.release();
       assert.ok(!existsSync(path));
     }
-    const held = acquireDirLock(dir, log);
-    assert.throws(() => acquireDirLock(dir, log), { code: 'ZDB_LOCKED' });
+    const held = acquireDirLock(dir, log, codes);
+    assert.throws(() => acquireDirLock(dir, log, codes), { code: 'ZDB_LOCKED' });
     held.release();
   } finally {
     removeDir(dir);
@@ -92,7 +95,7 @@ test('starters racing for the same stale lock: exactly one wins', async () => {
       const script = `
         const { acquireDirLock } = await import(${JSON.stringify(lockModule)});
         const log = { debug() {}, info() {}, warn() {}, error() {}, child() { return log; } };
-        try { acquireDirLock(${JSON.stringify(lockDir)}, log); process.stdout.write('won'); setTimeout(() => {}, 3000); }
+        try { acquireDirLock(${JSON.stringify(lockDir)}, log, { locked: 'ZDB_LOCKED', io: 'ZDB_IO_FAILED' }); process.stdout.write('won'); setTimeout(() => {}, 3000); }
         catch (error) { process.stdout.write(String(error.code)); }`;
       const outcomes = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
         const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

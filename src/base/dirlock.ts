@@ -1,10 +1,10 @@
-// An exclusive lock on a data or index directory, so that two servers never write the same files.
-// 0-db takes flock(2) on `<dir>/.lockfile`; Node has no flock (and no native addons here), so the
+// An exclusive lock on a directory, so that two processes never write the same files (0-db data
+// and index directories, relay queues). 0-db takes flock(2) on `<dir>/.lockfile`; Node has no flock (and no native addons here), so the
 // lock is the file's existence plus its content `{pid, startedMs, hostname, token}`:
 // - created atomically with its content (write a temp file, link(2) it to `.lockfile`: fails with
 //   EEXIST when it exists, and nobody ever sees a half-written lock);
 // - when it exists and its pid is alive on this host (kill(pid, 0), and /proc/<pid>/cmdline looks
-//   like a node/tfgrid process when readable), the start is refused with ZDB_LOCKED;
+//   like a node/tfgrid process when readable), the start is refused with the caller's `locked` code;
 // - otherwise the holder died without closing (kill -9, power loss): the stale lock is replaced by
 //   rename(2) of our temp file, under a takeover guard (`.lockfile.takeover`, created exclusively)
 //   so that two starters racing for the same stale lock cannot both win; then we re-read it to
@@ -14,9 +14,9 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { TfgridError, writeFileSyncDurable, type Logger } from '../../base/index.ts';
-import { ZdbError } from '../errors.ts';
-import { fsyncDirSync } from './files.ts';
+import { TfgridError } from './errors.ts';
+import { fsyncDirSync, writeFileSyncDurable } from './files.ts';
+import type { Logger } from './log.ts';
 
 export const LOCK_FILE = '.lockfile';
 const ATTEMPTS = 50;
@@ -36,8 +36,14 @@ export interface DirLock {
   release(): void;
 }
 
-/** Takes the lock of `dir` or throws ZDB_LOCKED (a live holder) / ZDB_IO_FAILED. */
-export function acquireDirLock(dir: string, log: Logger): DirLock {
+/** The error codes of the component that locks: `locked` for a live holder, `io` for a failure. */
+export interface DirLockCodes {
+  readonly locked: string;
+  readonly io: string;
+}
+
+/** Takes the lock of `dir` or throws `codes.locked` (a live holder) / `codes.io`. */
+export function acquireDirLock(dir: string, log: Logger, codes: DirLockCodes): DirLock {
   const path = join(dir, LOCK_FILE);
   const record: LockRecord = { pid: process.pid, startedMs: Date.now(), hostname: hostname(), token: randomBytes(12).toString('hex') };
   const text = `${JSON.stringify(record)}\n`;
@@ -55,7 +61,7 @@ export function acquireDirLock(dir: string, log: Logger): DirLock {
       if (holderText === null) continue; // released meanwhile: try again
       const holder = parseRecord(holderText);
       if (holder !== null && holderAlive(holder)) {
-        throw new TfgridError(ZdbError.LOCKED, `${dir} is in use by pid ${holder.pid} on ${holder.hostname} since ${new Date(holder.startedMs).toISOString()}; stop it first`, {
+        throw new TfgridError(codes.locked, `${dir} is in use by pid ${holder.pid} on ${holder.hostname} since ${new Date(holder.startedMs).toISOString()}; stop it first`, {
           details: { lockFile: path, pid: holder.pid, hostname: holder.hostname, startedMs: holder.startedMs },
         });
       }
@@ -67,13 +73,13 @@ export function acquireDirLock(dir: string, log: Logger): DirLock {
       }
     } catch (error) {
       if (error instanceof TfgridError) throw error;
-      throw new TfgridError(ZdbError.IO_FAILED, `cannot lock ${dir}: ${(error as Error).message}`, { cause: error });
+      throw new TfgridError(codes.io, `cannot lock ${dir}: ${(error as Error).message}`, { cause: error });
     } finally {
       fs.rmSync(temp, { force: true });
     }
     sleepMs(RETRY_MS);
   }
-  throw new TfgridError(ZdbError.LOCKED, `${dir}: could not take ${path} after ${ATTEMPTS} attempts (another server is starting?)`);
+  throw new TfgridError(codes.locked, `${dir}: could not take ${path} after ${ATTEMPTS} attempts (another server is starting?)`);
 }
 
 /** Whether the recorded holder may still be running (unknown counts as alive: refusing is safe). */
