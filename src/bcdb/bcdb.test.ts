@@ -148,6 +148,8 @@ test('find by tags, equality, prefix and range pages through exactly the model a
     { query: { where: { name: { prefix: 'n1' } } }, match: (e) => e.name.startsWith('n1'), sort: 'name' },
     { query: { where: { price: { gte: 20, lt: 55.5 } } }, match: (e) => e.price >= 20 && e.price < 55.5, sort: 'price' },
     { query: { where: { 'meta.kind': { eq: 'b' }, price: { gt: 50 } }, tags: ['green'] }, match: (e) => e.kind === 'b' && e.price > 50 && e.tags.includes('green'), sort: 'price' },
+    { query: { where: { price: { gte: 10, lte: 90 }, name: { prefix: 'n2' } } }, match: (e) => e.price >= 10 && e.price <= 90 && e.name.startsWith('n2'), sort: 'price' },
+    { query: { where: { name: { eq: 'n11' }, price: { lt: 60 } }, tags: ['blue'] }, match: (e) => e.name === 'n11' && e.price < 60 && e.tags.includes('blue'), sort: 'price' },
   ];
   const answers = async (database: Bcdb): Promise<string[][]> => {
     const out: string[][] = [];

@@ -9,6 +9,8 @@ import { aclSchema, entityKey, type Acl, type CollectionHeader, type Header } fr
 import type { Head } from './rules.ts';
 
 export const indexFormat = '1';
+const cacheKiB = 128 * 1024;
+const mmapBytes = 1024 ** 3;
 
 const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
@@ -72,7 +74,10 @@ export class BcdbIndex {
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(path, { timeout: 0 });
-      db.exec('PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;');
+      // A page cache and a memory map large enough that a million objects' B-trees mostly stay in
+      // memory: inserts touch random pages of the objects, tags and fields trees.
+      db.exec(`PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+        PRAGMA cache_size=-${cacheKiB}; PRAGMA mmap_size=${mmapBytes}; PRAGMA temp_store=MEMORY;`);
       db.exec('BEGIN IMMEDIATE; COMMIT;'); // takes the exclusive lock now rather than at the first write
       db.exec(schemaSql);
     } catch (error) {
@@ -185,6 +190,7 @@ export class BcdbIndex {
    */
   find(query: IndexQuery): FoundRow[] {
     const params: SQLInputValue[] = [];
+    const filterParams: SQLInputValue[] = [];
     const ordered = query.where.find((item) => !('eq' in item.condition)) ?? query.where[0];
     const others = query.where.filter((item) => item !== ordered);
     let sql: string;
@@ -205,15 +211,25 @@ export class BcdbIndex {
     }
     const tags = ordered === undefined ? query.tags.slice(1) : query.tags;
     tags.forEach((tag, i) => {
-      sql += ` JOIN tags t${i} ON t${i}.collection = o.collection AND t${i}.tag = ? AND t${i}.id = o.id`;
+      sql += ` CROSS JOIN tags t${i} ON t${i}.collection = o.collection AND t${i}.tag = ? AND t${i}.id = o.id`;
       params.push(tag);
     });
+    // Equality on another field is a primary-key lookup; a range on another field is checked on
+    // the object's own list of indexed values (a scan of the field's range per row would not scale).
+    const filters: string[] = [];
     others.forEach((item, i) => {
-      sql += ` JOIN fields f${i} ON f${i}.collection = o.collection AND f${i}.field = ? AND f${i}.id = o.id`;
-      params.push(item.field);
-      sql += conditionSql(`f${i}.value`, item.condition, params);
+      if ('eq' in item.condition) {
+        sql += ` CROSS JOIN fields f${i} ON f${i}.collection = o.collection AND f${i}.field = ? AND f${i}.value = ? AND f${i}.id = o.id`;
+        params.push(item.field, item.condition.eq);
+      } else {
+        const rangeParams: SQLInputValue[] = [item.field];
+        filters.push(`EXISTS (SELECT 1 FROM json_each(o.fields) j WHERE j.value ->> '$.field' = ?${conditionSql("j.value ->> '$.value'", item.condition, rangeParams)})`);
+        filterParams.push(...rangeParams);
+      }
     });
     const where: string[] = [];
+    params.push(...filterParams);
+    where.push(...filters);
     if (ordered !== undefined) {
       where.push('d.collection = ?', 'd.field = ?');
       params.push(query.collection, ordered.field);
