@@ -47,6 +47,7 @@ export const pageLimitMax = 1000;
 const clockSkewMsDefault = 5 * 60_000;
 const catchUpCommitEvery = 5000;
 const aclCacheMax = 10_000;
+const commitIntervalMs = 100;
 
 /** What a version is, without its body. */
 export interface VersionInfo {
@@ -151,7 +152,7 @@ export class Bcdb {
   #resync: Promise<void> | null = null;
   #checkpoint: TreeHead | null = null;
   #headTimer: NodeJS.Timeout | null = null;
-  #commitScheduled = false;
+  #commitTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
   private constructor(log: ZdbLog, index: BcdbIndex, options: BcdbOptions) {
@@ -412,6 +413,7 @@ export class Bcdb {
     await this.#settle();
     this.#closed = true;
     if (this.#headTimer !== null) clearTimeout(this.#headTimer);
+    if (this.#commitTimer !== null) clearTimeout(this.#commitTimer);
     await this.#writeHead();
     this.#index.close();
   }
@@ -590,14 +592,19 @@ export class Bcdb {
     })();
   }
 
+  /**
+   * Index transactions span up to commitIntervalMs of writes: a commit writes every B-tree page
+   * the transaction dirtied, so fewer, larger ones cost less per record. Nothing depends on the
+   * commit for durability (the log is the truth; a crash replays it), and reads on this connection
+   * see uncommitted rows.
+   */
   #scheduleCommit(): void {
-    if (this.#commitScheduled) return;
-    this.#commitScheduled = true;
-    setImmediate(() => {
-      this.#commitScheduled = false;
+    if (this.#commitTimer !== null) return;
+    this.#commitTimer = setTimeout(() => {
+      this.#commitTimer = null;
       if (!this.#closed) this.#index.commit();
       this.#scheduleHead();
-    });
+    }, commitIntervalMs);
   }
 
   #scheduleHead(): void {
