@@ -67,3 +67,29 @@ function scalar(key: string, value: unknown): string {
   if (value !== null && typeof value === 'object') return '{}';
   return String(value);
 }
+
+/** A progress callback for long work: a note on stderr at most every `everyMs` (none with --json). */
+export function throttledProgress(output: Output, format: (done: number, total: number | undefined) => string, everyMs = 500): (done: number, total?: number) => void {
+  let last = 0;
+  let finished = false;
+  return (done, total) => {
+    const now = Date.now();
+    const complete = done === total;
+    if ((now - last < everyMs && !complete) || (complete && finished)) return;
+    finished = complete;
+    last = now;
+    output.note(format(done, total));
+  };
+}
+
+/** Bytes for people: 1.5 MiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
