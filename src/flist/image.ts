@@ -96,6 +96,8 @@ async function imageLayers(archive: string): Promise<{ paths: string[]; cleanup:
 /** Applies one layer to the tree. */
 async function applyLayer(tree: Tree, layer: string, sink: BlockSink): Promise<void> {
   const linksToResolve: Array<{ path: string; target: string }> = [];
+  // Whiteouts hide lower layers only; entries of this layer may come before them in the archive.
+  const added = new Set<string>();
   await readTar(openMaybeGzip(layer), async (entry, read) => {
     const parts = safeParts(entry.path);
     if (parts.length === 0) {
@@ -105,14 +107,16 @@ async function applyLayer(tree: Tree, layer: string, sink: BlockSink): Promise<v
     const name = parts.at(-1)!;
     const parent = parts.slice(0, -1).join('/');
     if (name === '.wh..wh..opq') {
-      tree.clear(parent);
+      tree.clear(parent, added);
       return;
     }
     if (name.startsWith('.wh.')) {
-      tree.remove(parent === '' ? name.slice(4) : `${parent}/${name.slice(4)}`);
+      const hidden = parent === '' ? name.slice(4) : `${parent}/${name.slice(4)}`;
+      if (!added.has(hidden)) tree.remove(hidden);
       return;
     }
     const path = parts.join('/');
+    for (let i = 1; i <= parts.length; i++) added.add(parts.slice(0, i).join('/'));
     if (entry.type === 'hardlink') {
       linksToResolve.push({ path, target: safeParts(entry.linkTarget).join('/') });
       return;

@@ -109,9 +109,19 @@ export class Tree {
     parent?.children?.delete(parts.at(-1)!);
   }
 
-  /** Empties a directory (an opaque whiteout: lower layers' content is hidden). */
-  clear(path: string): void {
-    this.get(path)?.children?.clear();
+  /**
+   * Empties a directory (an opaque whiteout: lower layers' content is hidden), except the paths
+   * in `keep` — what the current layer itself added, which a whiteout in that layer does not hide.
+   */
+  clear(path: string, keep: ReadonlySet<string> = new Set()): void {
+    const dir = this.get(path);
+    if (dir?.children === undefined) return;
+    const prefix = safeParts(path).join('/');
+    for (const [name, child] of dir.children) {
+      const childPath = prefix === '' ? name : `${prefix}/${name}`;
+      if (!keep.has(childPath)) dir.children.delete(name);
+      else if (child.type === 'directory') this.clear(childPath, keep);
+    }
   }
 
   /** Every entry, parents before children, with its path. */
