@@ -2,7 +2,7 @@
 // per block by the first byte of its id through the flist's routes. Routes that overlap
 // replicate: a block is written to every store whose range holds it, and read from the first
 // that has it intact.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { TfgridError, createLogger, type Logger } from '../base/index.ts';
@@ -58,7 +58,12 @@ export class DirStore implements BlockStore {
   }
 
   async has(id: Buffer): Promise<boolean> {
-    return (await this.get(id)) !== null;
+    try {
+      await access(this.#path(id));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async get(id: Buffer): Promise<Buffer | null> {

@@ -4,8 +4,13 @@
 // every entry name is a plain name, every parent is a directory this run created, files are
 // created exclusively (a symlink in the way fails rather than being followed), and symlink
 // targets are stored as they are, never resolved.
+//
+// Local file system work is synchronous: on a warm cache each step is a page-cache copy, and a
+// thread-pool round trip per block, file and chmod costs more than the work (unpacking would be
+// several times slower than `tar x`). Blocks fetched from stores are awaited, many at a time.
 import { execFile } from 'node:child_process';
-import { chmod, link, lchown, lutimes, mkdir, open, readdir, symlink, utimes, writeFile, rm } from 'node:fs/promises';
+import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { TfgridError, createLogger, type Logger } from '../base/index.ts';
@@ -60,26 +65,26 @@ export async function unpack(flistPath: string, target: string, options: UnpackO
     if (devices.length > 0 && !privileged && options.devices !== 'skip') {
       throw new TfgridError(FlistError.PRIVILEGED, `${devices.length} device file(s) (e.g. /${devices[0]!.path.slice(target.length + 1)}) need root; unpack as root or skip devices`);
     }
-    await prepareTarget(target);
+    prepareTarget(target);
     const result: UnpackResult = { files: 0, directories: 0, symlinks: 0, hardLinks: 0, special: 0, bytes: 0, blocksFetched: 0, blocksFromCache: 0, ownership: privileged ? 'restored' : 'kept' };
     // Directories first (writable by us until the end), then everything else.
     const firstPathOf = new Map<number, string>();
     const files: Placed[] = [];
-    const later: Array<() => Promise<void>> = [];
+    const later: Array<() => void> = [];
     for (const item of placed) {
       const type = typeOfMode(item.inode.mode);
       const first = firstPathOf.get(item.inode.ino);
       if (type === 'directory') {
-        await mkdir(item.path, { mode: 0o700 });
+        mkdirSync(item.path, { mode: 0o700 });
         result.directories++;
       } else if (first !== undefined) {
-        later.push(() => link(first, item.path));
+        later.push(() => linkSync(first, item.path));
         result.hardLinks++;
         continue;
       } else if (type === 'file') {
         files.push(item);
       } else if (type === 'symlink') {
-        await symlink(item.inode.target, item.path);
+        symlinkSync(item.inode.target, item.path);
         result.symlinks++;
       } else if (type === 'fifo' || type === 'char' || type === 'block') {
         if (type !== 'fifo' && options.devices === 'skip') continue;
@@ -102,22 +107,22 @@ export async function unpack(flistPath: string, target: string, options: UnpackO
     } finally {
       await router.close();
     }
-    for (const step of later) await step();
+    for (const step of later) step();
     await restoreXattrs(placed, flist.xattrs(), privileged, logger);
     // Owners, then modes (chown clears set-id bits), then times, deepest directories last.
     for (const item of [...placed].reverse()) {
       if (!firstPathOf.has(item.inode.ino) || firstPathOf.get(item.inode.ino) !== item.path) continue;
       const type = typeOfMode(item.inode.mode);
-      if (privileged) await lchown(item.path, item.inode.uid, item.inode.gid);
-      if (type !== 'symlink') await chmod(item.path, item.inode.mode & 0o7777);
+      if (privileged) lchownSync(item.path, item.inode.uid, item.inode.gid);
+      if (type !== 'symlink') chmodSync(item.path, item.inode.mode & 0o7777);
       const seconds = Number(item.inode.mtimeNs) / 1e9;
-      if (type === 'symlink') await lutimes(item.path, seconds, seconds);
-      else await utimes(item.path, seconds, seconds);
+      if (type === 'symlink') lutimesSync(item.path, seconds, seconds);
+      else utimesSync(item.path, seconds, seconds);
     }
     const root = inodes.get(rootIno)!;
-    if (privileged) await lchown(target, root.uid, root.gid);
-    await chmod(target, root.mode & 0o7777);
-    await utimes(target, Number(root.mtimeNs) / 1e9, Number(root.mtimeNs) / 1e9);
+    if (privileged) lchownSync(target, root.uid, root.gid);
+    chmodSync(target, root.mode & 0o7777);
+    utimesSync(target, Number(root.mtimeNs) / 1e9, Number(root.mtimeNs) / 1e9);
     return result;
   } finally {
     flist.close();
@@ -156,27 +161,27 @@ function placeEntries(flist: Flist, inodes: Map<number, FlistInode>, target: str
   return out;
 }
 
-async function prepareTarget(target: string): Promise<void> {
+function prepareTarget(target: string): void {
   try {
-    const names = await readdir(target);
+    const names = readdirSync(target);
     if (names.length > 0) throw new TfgridError(FlistError.TARGET_NOT_EMPTY, `${target} is not empty: unpack into a new or empty directory`);
   } catch (error) {
     if (error instanceof TfgridError) throw error;
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new TfgridError(FlistError.INVALID, `${target}: ${(error as Error).message}`, { cause: error });
-    await mkdir(target, { recursive: true, mode: 0o700 });
+    mkdirSync(target, { recursive: true, mode: 0o700 });
   }
 }
 
 async function writeFileFromBlocks(file: Placed, blocks: BlockRef[], router: BlockRouter, cache: BlockCache | undefined, result: UnpackResult): Promise<void> {
   const size = blocks.reduce((sum, block) => sum + block.size, 0);
   if (size !== file.inode.size) throw new TfgridError(FlistError.CORRUPT, `${file.path}: blocks hold ${size} bytes, the inode says ${file.inode.size}`);
-  const handle = await open(file.path, 'wx', 0o600);
+  const fd = openSync(file.path, 'wx', 0o600);
   try {
     const offsets: number[] = [];
     blocks.reduce((offset, block) => (offsets.push(offset), offset + block.size), 0);
-    // Up to 4 blocks of one file in flight, written at their offsets.
+    // Up to 4 blocks of one file in flight (from the stores), written at their offsets.
     await runPool(blocks.map((block, index) => ({ block, offset: offsets[index]! })), 4, async ({ block, offset }) => {
-      let cipher = cache === undefined ? null : await cache.get(block.id);
+      let cipher = cache === undefined ? null : cache.getSync(block.id);
       if (cipher === null) {
         cipher = await router.get(block.id);
         result.blocksFetched++;
@@ -186,11 +191,11 @@ async function writeFileFromBlocks(file: Placed, blocks: BlockRef[], router: Blo
       }
       const plain = openBlock(cipher, block.key, block.compressed, block.id.toString('hex'));
       if (plain.length !== block.size) throw new TfgridError(FlistError.BLOCK_CORRUPT, `block ${block.id.toString('hex')} holds ${plain.length} bytes, not ${block.size}`);
-      await handle.write(plain, 0, plain.length, offset);
+      writeSync(fd, plain, 0, plain.length, offset);
       result.bytes += plain.length;
     });
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
