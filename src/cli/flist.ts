@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { TfgridError } from '../base/index.ts';
 import { ChainClient } from '../chain/index.ts';
 import {
-  BlockCache, FlistError, buildReadyImages, downloadFlist, inspectFlist, listFlists, packArchive, packDirectory, parseRoute, pushFlist, startHub, unpack, verifyFlist,
+  BlockCache, FlistError, buildReadyImages, isImageLayout, downloadFlist, inspectFlist, listFlists, packArchive, packDirectory, parseRoute, pushFlist, startHub, unpack, verifyFlist,
   type PackStats,
 } from '../flist/index.ts';
 import { action, type Context } from './command.ts';
@@ -39,7 +39,7 @@ function packSummary(stats: PackStats, output: string): string {
 export function flistCommand(): Command {
   const flist = new Command('flist').description('filesystem images: a small metadata file plus encrypted, deduplicated blocks in stores');
 
-  const pack = new Command('pack').argument('<source>', 'a directory, a docker save / OCI image tarball, or a rootfs tarball').description('pack a directory or an image into an flist')
+  const pack = new Command('pack').argument('<source>', 'a directory, an image (docker save or OCI layout: tarball or directory), or a rootfs tarball').description('pack a directory or an image into an flist')
     .requiredOption('-o, --output <file>', 'the flist to write')
     .addOption(new Option('--store <url...>', storeHelp).env('TFGRID_FLIST_STORE').makeOptionMandatory())
     .option('--no-compress', 'store blocks without zstd')
@@ -52,7 +52,7 @@ export function flistCommand(): Command {
       routes: o.store.map(parseRoute), compress: o.compress, tags: parseTags(o.tag), logger: ctx.log,
       onProgress: throttledProgress(ctx.output, (done, total) => `packed ${formatBytes(done)}${total === undefined ? '' : ` of ${formatBytes(total)}`}`),
     };
-    const stats = info.isDirectory() ? await packDirectory(resolve(source!), o.output, options) : await packArchive(source!, o.output, options);
+    const stats = info.isDirectory() && !isImageLayout(source!) ? await packDirectory(resolve(source!), o.output, options) : await packArchive(source!, o.output, options);
     ctx.output.result({ output: o.output, ...stats }, () => packSummary(stats, o.output));
   }));
 

@@ -8,7 +8,7 @@ import { Identity } from '../crypto/index.ts';
 import { rejectionCode } from '../base/testing.ts';
 import { tempDir } from '../zdb/server/testing.ts';
 import { BlockCache, downloadFlist, listFlists, packDirectory, pushFlist, signRequest, startHub, unpack } from './index.ts';
-import { describeTree, sampleTree } from './testing.ts';
+import { assertSameTree, describeTree, sampleTree } from './testing.ts';
 
 const work = tempDir('tfgrid-hub-');
 const hub = await startHub({ dataDir: join(work, 'hub'), port: 0 });
@@ -31,7 +31,7 @@ test('publish an flist, list it by owner and tag, unpack it from the hub alone',
   rmSync(join(work, 'local'), { recursive: true });
   await downloadFlist(published.url, join(work, 'fetched.fl'));
   await unpack(join(work, 'fetched.fl'), join(work, 'out'), { cache: new BlockCache(join(work, 'cache')) });
-  assert.deepEqual(describeTree(join(work, 'out')), describeTree(join(work, 'src')));
+  assertSameTree(describeTree(join(work, 'out')), describeTree(join(work, 'src')));
 });
 
 test('writes without a valid, fresh, unused signature are refused; blocks must match their ids; flists their blocks', async () => {

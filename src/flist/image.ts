@@ -3,8 +3,8 @@
 // delete, opaque markers (`.wh..wh..opq`) empty a directory — so ownership, devices and modes
 // come from the archives themselves and packing needs no root and writes nothing to disk but
 // blocks. Content of files a later layer deletes is sealed anyway (harmless: blocks dedupe).
-import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile, mkdir, open } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile, mkdir, open, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -21,7 +21,7 @@ const dockerManifest = z.array(z.object({ Layers: z.array(z.string()).min(1) }))
 const ociIndex = z.object({ manifests: z.array(z.object({ digest: z.string() })).min(1) });
 const ociManifest = z.object({ layers: z.array(z.object({ digest: z.string() })) });
 
-/** Packs an image tarball (docker save, OCI layout) or a rootfs tarball into an flist. */
+/** Packs an image (docker save or OCI layout, as a tarball or a directory) or a rootfs tarball into an flist. */
 export async function packArchive(archive: string, output: string, options: PackOptions): Promise<PackStats> {
   const logger = options.logger ?? createLogger({ component: 'flist' });
   const layers = await imageLayers(archive);
@@ -41,21 +41,25 @@ export async function packArchive(archive: string, output: string, options: Pack
   }
 }
 
-/** The layer tarballs of an image, in order; a tarball that is no image is its own single layer. */
-async function imageLayers(archive: string): Promise<{ paths: string[]; cleanup: () => Promise<void> }> {
+/** Whether a directory is an image layout (OCI, or an unpacked `docker save`) rather than a rootfs. */
+export function isImageLayout(dir: string): boolean {
+  return (existsSync(join(dir, 'oci-layout')) && existsSync(join(dir, 'index.json'))) || existsSync(join(dir, 'manifest.json'));
+}
+
+/** The layer tarballs of an image (a tarball, or a layout directory), in order; a tarball that is no image is its own single layer. */
+async function imageLayers(source: string): Promise<{ paths: string[]; cleanup: () => Promise<void> }> {
+  if ((await stat(source)).isDirectory()) return { paths: await layoutLayers(source, source), cleanup: () => Promise.resolve() };
   const names = new Set<string>();
-  await readTar(openMaybeGzip(archive), async (entry) => {
+  await readTar(openMaybeGzip(source), async (entry) => {
     names.add(safeParts(entry.path).join('/'));
     return Promise.resolve();
   });
-  const isDocker = names.has('manifest.json');
-  const isOci = names.has('index.json') && names.has('oci-layout');
-  if (!isDocker && !isOci) return { paths: [archive], cleanup: () => Promise.resolve() };
+  if (!names.has('manifest.json') && !(names.has('index.json') && names.has('oci-layout'))) return { paths: [source], cleanup: () => Promise.resolve() };
   // Extract the image's own files (manifests and layer blobs) to read them in order.
   const dir = await mkdtemp(join(tmpdir(), 'tfgrid-image-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
-    await readTar(openMaybeGzip(archive), async (entry, read) => {
+    await readTar(openMaybeGzip(source), async (entry, read) => {
       if (entry.type !== 'file') return;
       const path = join(dir, ...safeParts(entry.path));
       await mkdir(dirname(path), { recursive: true });
@@ -67,30 +71,34 @@ async function imageLayers(archive: string): Promise<{ paths: string[]; cleanup:
       }
       await writeFile(path, Buffer.concat(chunks));
     });
-    const json = async <T>(schema: z.ZodType<T>, path: string): Promise<T> => {
-      const parsed = schema.safeParse(JSON.parse(await readFile(join(dir, ...safeParts(path)), 'utf8')));
-      if (!parsed.success) throw new TfgridError(FlistError.SOURCE, `${archive}: ${path} is not what an image holds: ${z.prettifyError(parsed.error)}`);
-      return parsed.data;
-    };
-    const blob = (digest: string): string => {
-      const match = /^sha256:([0-9a-f]{64})$/.exec(digest);
-      if (match === null) throw new TfgridError(FlistError.SOURCE, `${archive}: digest '${digest}' is not sha256`);
-      return join(dir, 'blobs', 'sha256', match[1]!);
-    };
-    let paths: string[];
-    if (isDocker) {
-      paths = (await json(dockerManifest, 'manifest.json'))[0]!.Layers.map((layer) => join(dir, ...safeParts(layer)));
-    } else {
-      const index = await json(ociIndex, 'index.json');
-      const manifest = await json(ociManifest, blob(index.manifests[0]!.digest).slice(dir.length + 1));
-      paths = manifest.layers.map((layer) => blob(layer.digest));
-    }
-    return { paths, cleanup };
+    return { paths: await layoutLayers(dir, source), cleanup };
   } catch (error) {
     await cleanup();
-    if (error instanceof SyntaxError) throw new TfgridError(FlistError.SOURCE, `${archive}: a manifest is not JSON`, { cause: error });
     throw error;
   }
+}
+
+/** Layer paths from a layout directory: docker's manifest.json, else OCI's index → manifest → layers. */
+async function layoutLayers(dir: string, source: string): Promise<string[]> {
+  const json = async <T>(schema: z.ZodType<T>, path: string): Promise<T> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new TfgridError(FlistError.SOURCE, `${source}: ${path.slice(dir.length + 1)} is missing or not JSON`, { cause: error });
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new TfgridError(FlistError.SOURCE, `${source}: ${path.slice(dir.length + 1)} is not what an image holds: ${z.prettifyError(parsed.error)}`);
+    return parsed.data;
+  };
+  const blob = (digest: string): string => {
+    const match = /^sha256:([0-9a-f]{64})$/.exec(digest);
+    if (match === null) throw new TfgridError(FlistError.SOURCE, `${source}: digest '${digest}' is not sha256`);
+    return join(dir, 'blobs', 'sha256', match[1]!);
+  };
+  if (existsSync(join(dir, 'manifest.json'))) return (await json(dockerManifest, join(dir, 'manifest.json')))[0]!.Layers.map((layer) => join(dir, ...safeParts(layer)));
+  const index = await json(ociIndex, join(dir, 'index.json'));
+  return (await json(ociManifest, blob(index.manifests[0]!.digest))).layers.map((layer) => blob(layer.digest));
 }
 
 /** Applies one layer to the tree. */

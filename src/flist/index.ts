@@ -5,7 +5,7 @@ export { blockBytes, sealBlock, openBlock, blockMatches } from './blocks.ts';
 export { BlockCache } from './cache.ts';
 export { BlockRouter, DirStore, ZdbStore, HttpStore, openStore, parseRoute, redact, type BlockStore } from './stores.ts';
 export { packDirectory, type PackOptions, type PackStats } from './pack.ts';
-export { packArchive } from './image.ts';
+export { packArchive, isImageLayout } from './image.ts';
 export { unpack, type UnpackOptions, type UnpackResult } from './unpack.ts';
 export { inspectFlist, verifyFlist, type FlistSummary, type VerifyResult } from './inspect.ts';
 export { startHub, signRequest, requestDigest, hubRequestDomain, type Hub, type HubOptions, type HubFlist } from './hub.ts';

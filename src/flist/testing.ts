@@ -1,5 +1,6 @@
 // Test support (not public API): sample trees on disk and a full description of a tree (content
 // hashes, modes, owners, times, link targets, hard-link groups, xattrs) to compare two trees.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,22 @@ export function sampleTree(root: string, options: { seed?: number; bigBytes?: nu
 export interface Described {
   readonly path: string;
   readonly line: string;
+}
+
+/**
+ * Asserts two descriptions are the same tree; times may differ by 2 µs (utimes takes a double of
+ * seconds, which rounds nanoseconds to about a quarter of a microsecond either way).
+ */
+export function assertSameTree(actual: readonly string[], expected: readonly string[]): void {
+  const split = (line: string): [string, number] => {
+    const parts = line.split(' ');
+    return [[...parts.slice(0, 4), ...parts.slice(5)].join(' '), Number(parts[4])];
+  };
+  assert.deepEqual(actual.map((line) => split(line)[0]), expected.map((line) => split(line)[0]));
+  actual.forEach((line, i) => {
+    const [a, b] = [split(line)[1], split(expected[i]!)[1]];
+    assert.ok(Math.abs(a - b) <= 2, `${line}: time ${a} µs, expected ${b}`);
+  });
 }
 
 /**
