@@ -9,6 +9,7 @@ import { gridCommands } from './grid.ts';
 import { relayCommand } from './relay.ts';
 import { bcdbCommand } from './bcdb.ts';
 import { flistCommand, hubCommand } from './flist.ts';
+import { zstorCommand } from './zstor.ts';
 
 export const version = '0.1.0';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(bcdbCommand());
   program.addCommand(flistCommand());
   program.addCommand(hubCommand());
+  program.addCommand(zstorCommand());
   for (const command of [chainCommand(), ...gridCommands()]) program.addCommand(command);
   forEachCommand(program, (c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   program.addHelpText('after', '\nExit codes: 0 ok, 1 the operation failed (or a signature is invalid), 2 bad usage or input.\nDocs: src/cli/README.md');

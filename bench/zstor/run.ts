@@ -1,0 +1,118 @@
+// Zero-Stor benchmark: Reed–Solomon encode and reconstruct (16+4, 1 MiB shards) with the
+// WebAssembly SIMD kernel and the pure-TypeScript one; then store and retrieve end to end over 6
+// local `tfgrid zdb` servers (4+2, 4 MiB segments, incompressible data) beside raw pipelined
+// SETs of the same shard bytes to the same servers in the same run (the ceiling they set).
+// Run: npm run bench:zstor -- [--mb 512] [--runs 3]
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { ZdbClient } from '../../src/zdb/index.ts';
+import { startOurZdb, removeDir, tempDir } from '../../src/zdb/server/testing.ts';
+import { createWasmKernel, parseConfig, ReedSolomon, tsKernel, Zstor, type RsKernel } from '../../src/zstor/index.ts';
+import { formatBytesPerSec, formatRatio, machineLine, printTable, rate } from '../lib/measure.ts';
+
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '512' }, runs: { type: 'string', default: '3' } } });
+const fileBytes = Number(values.mb) * 2 ** 20;
+const runs = Number(values.runs);
+const note = (text: string) => process.stderr.write(`${text}\n`);
+const range = (xs: number[]) => `${formatBytesPerSec(Math.min(...xs))} – ${formatBytesPerSec(Math.max(...xs))}`;
+
+// Reed–Solomon alone.
+const shardBytes = 2 ** 20;
+const data = Array.from({ length: 16 }, () => randomBytes(shardBytes));
+const kernels: RsKernel[] = [createWasmKernel(), tsKernel].filter((k): k is RsKernel => k !== null);
+const rsRows: string[][] = [];
+for (const kernel of kernels) {
+  const rs = new ReedSolomon(16, 4, kernel);
+  const shards = [...data, ...rs.encode(data)];
+  const lossy = shards.map((s, i) => (i < 4 ? null : s));
+  const encode: number[] = [];
+  const rebuild: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    encode.push(rate('encode', () => rs.encode(data), { bytesPerOp: 16 * shardBytes, durationMs: 1500 }).bytesPerSec!);
+    rebuild.push(rate('reconstruct', () => rs.reconstruct(lossy), { bytesPerOp: 16 * shardBytes, durationMs: 1500 }).bytesPerSec!);
+  }
+  const goal = kernel === tsKernel ? '' : `${Math.max(...encode) >= 1e9 ? '✓' : '✗'} ≥ 1 GB/s`;
+  rsRows.push([`RS 16+4 encode, ${kernel.name}`, range(encode), goal]);
+  rsRows.push([`RS 16+4 reconstruct 4 lost data shards, ${kernel.name}`, range(rebuild), '']);
+  note(`${kernel.name}: done`);
+}
+
+// End to end over 6 servers.
+const servers = await Promise.all(Array.from({ length: 6 }, () => startOurZdb()));
+const backends: string[] = [];
+const meta: string[] = [];
+for (const [s, server] of servers.entries()) {
+  const admin = await ZdbClient.connect({ host: '127.0.0.1', port: server.port }, { timeoutMs: 10_000, reconnect: false });
+  await admin.nsnew('data');
+  await admin.nsset('data', 'mode', 'seq');
+  await admin.nsnew('raw');
+  await admin.nsset('raw', 'mode', 'seq');
+  if (s < 4) await admin.nsnew('meta');
+  admin.destroy();
+  backends.push(`[[groups]]\n[[groups.backends]]\naddress = "127.0.0.1:${server.port}"\nnamespace = "data"\n`);
+  if (s < 4) meta.push(`[[meta.config.backends]]\naddress = "127.0.0.1:${server.port}"\nnamespace = "meta"\n`);
+}
+const config = parseConfig([
+  'minimal_shards = 4', 'expected_shards = 6', 'redundant_groups = 1', 'segment_size = 4194304', 'timeout_ms = 60000',
+  '[encryption]', 'algorithm = "AES"', `key = "${'ab'.repeat(32)}"`, '[compression]', 'algorithm = "none"',
+  '[meta]', 'type = "zdb"', '[meta.config]', 'prefix = "bench"', '[meta.config.encryption]', 'algorithm = "AES"', `key = "${'cd'.repeat(32)}"`,
+  ...meta, ...backends,
+].join('\n'));
+const zstor = Zstor.open(config);
+const segments = Math.ceil(fileBytes / config.segmentBytes);
+const shardValueBytes = Math.ceil((config.segmentBytes + 29) / 4) + 28;
+
+/** Raw: the same number of shard-sized values, spread over the same servers, as many in flight as the store keeps. */
+async function rawWrites(): Promise<number> {
+  const clients = await Promise.all(servers.map((s) => ZdbClient.connect({ host: '127.0.0.1', port: s.port }, { namespace: 'raw', timeoutMs: 60_000, reconnect: false })));
+  const value = randomBytes(shardValueBytes);
+  const started = performance.now();
+  let next = 0;
+  const total = segments * 6;
+  await Promise.all(Array.from({ length: 3 * 6 }, async () => {
+    while (next < total) {
+      const i = next++;
+      await clients[i % clients.length]!.set(null, value);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of clients) c.destroy();
+  return fileBytes / seconds;
+}
+
+/** The file: 1 MiB views into 16 MiB of random bytes (generating bytes in JS would be timed too). */
+const pool = randomBytes(16 * 2 ** 20);
+function* source(seed: number): Generator<Buffer> {
+  for (let sent = 0, i = seed; sent < fileBytes; sent += 2 ** 20, i++) {
+    const at = (i * 7919 * 4096) % (pool.length - 2 ** 20);
+    yield pool.subarray(at, at + Math.min(2 ** 20, fileBytes - sent));
+  }
+}
+
+const storeRates: number[] = [];
+const retrieveRates: number[] = [];
+const rawRates: number[] = [];
+for (let r = 0; r < runs; r++) {
+  rawRates.push(await rawWrites());
+  let started = performance.now();
+  await zstor.store(`bench-${r}`, source(r));
+  storeRates.push(fileBytes / ((performance.now() - started) / 1000));
+  started = performance.now();
+  let bytes = 0;
+  for await (const chunk of await zstor.retrieve(`bench-${r}`)) bytes += (chunk as Buffer).length;
+  retrieveRates.push(bytes / ((performance.now() - started) / 1000));
+  note(`run ${r + 1}: raw ${formatBytesPerSec(rawRates.at(-1)!)}, store ${formatBytesPerSec(storeRates.at(-1)!)}, retrieve ${formatBytesPerSec(retrieveRates.at(-1)!)}`);
+}
+zstor.close();
+await Promise.all(servers.map((s) => s.stop()));
+for (const s of servers) removeDir(s.dir);
+removeDir(tempDir('tfgrid-bench-zstor-'));
+
+const ratios = storeRates.map((s, i) => s / rawRates[i]!);
+console.log(`\nZero-Stor · kernel ${zstor.kernel} · ${runs} runs · ${machineLine()}\n`);
+printTable(['operation', 'range over runs', 'goal / reference'], [
+  ...rsRows,
+  [`store ${values.mb} MiB, 4+2 over 6 zdb (file bytes/s)`, range(storeRates), `${formatRatio(Math.min(...ratios))}–${formatRatio(Math.max(...ratios))}× raw (goal ≥ 0.80 ${Math.max(...ratios) >= 0.8 ? '✓' : '✗'})`],
+  [`retrieve ${values.mb} MiB (file bytes/s)`, range(retrieveRates), 'data shards only, checksums, AES-GCM, BLAKE2b'],
+  [`raw SETs of the same shard bytes (file bytes/s)`, range(rawRates), `${segments * 6} × ${shardValueBytes} B, 18 in flight`],
+]);

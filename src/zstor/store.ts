@@ -1,0 +1,130 @@
+// Storing a stream: cut into segments (never the whole file in memory), each sealed, split,
+// erasure-coded and written with up to `segmentsInFlightMax` segments in flight; metadata is
+// written only after every shard is acknowledged, so a crash leaves orphan shards at worst,
+// never metadata that points at shards which do not exist.
+import { createHash } from 'node:crypto';
+import { TfgridError } from '../base/index.ts';
+import { placementGroups, backendState, type PipelineContext } from './context.ts';
+import { fileKey, keyCheck, newFileId, shortChecksum } from './crypto.ts';
+import { ZstorError } from './errors.ts';
+import type { FileMeta, SegmentMeta, ShardRef } from './meta-codec.ts';
+import { place } from './placement.ts';
+import { sealSegment, splitBlob } from './segment.ts';
+import { encodeShard } from './shard.ts';
+
+/** Segments being sealed and written at once: bounds memory to about this many × 3 segments. */
+export const segmentsInFlightMax = 3;
+/** Attempts per segment: each failed backend is excluded and its shards placed elsewhere. */
+const placementAttemptsMax = 4;
+export const fileKeyCheckDomain = 'tfgrid-zstor-file-key-check-v1';
+
+export interface Progress {
+  readonly bytes: number;
+  readonly segments: number;
+}
+
+type BackendState = Map<string, { available: boolean; freeBytes: number }>;
+
+/** Yields `segmentBytes` pieces of the stream (the last one shorter, none for an empty stream). */
+export async function* segmentsOf(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, segmentBytes: number): AsyncGenerator<Buffer> {
+  let current = Buffer.allocUnsafe(segmentBytes);
+  let filled = 0;
+  for await (const chunk of source) {
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(segmentBytes - filled, chunk.length - at);
+      current.set(chunk.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === segmentBytes) {
+        yield current;
+        current = Buffer.allocUnsafe(segmentBytes);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield current.subarray(0, filled);
+}
+
+export async function storeStream(ctx: PipelineContext, name: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: { onProgress?: (p: Progress) => void; segmentsMax: number }): Promise<FileMeta> {
+  const { config } = ctx;
+  const state = await backendState(ctx);
+  const fileId = newFileId();
+  const key = fileKey(config.masterKey, fileId);
+  const hash = createHash('blake2b512');
+  const inFlight: Promise<SegmentMeta>[] = [];
+  const segments: SegmentMeta[] = [];
+  let sizeBytes = 0;
+  let index = 0;
+  const settle = async () => {
+    segments.push(await inFlight.shift()!);
+    options.onProgress?.({ bytes: segments.reduce((a, s) => a + s.plainBytes, 0), segments: segments.length });
+  };
+  try {
+    for await (const plain of segmentsOf(source, config.segmentBytes)) {
+      if (index >= options.segmentsMax) throw new TfgridError(ZstorError.TOO_LARGE, `${name}: more than ${options.segmentsMax} segments of ${config.segmentBytes} bytes do not fit in one metadata record`);
+      hash.update(plain);
+      sizeBytes += plain.length;
+      const work = storeSegment(ctx, state, plain, { key, fileId, segment: index++ });
+      work.catch(() => undefined); // awaited in order by settle(); this keeps a later failure from being "unhandled" meanwhile
+      inFlight.push(work);
+      if (inFlight.length >= segmentsInFlightMax) await settle();
+    }
+    while (inFlight.length > 0) await settle();
+  } catch (error) {
+    await Promise.allSettled(inFlight);
+    if (error instanceof TfgridError) throw error;
+    throw new TfgridError(ZstorError.IO_FAILED, `${name}: reading the input failed: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    name, fileId, sizeBytes, checksum: hash.digest(), keyCheck: keyCheck(key, fileKeyCheckDomain),
+    dataShards: config.dataShards, parityShards: config.parityShards, segmentBytes: config.segmentBytes,
+    compression: config.compression.algorithm, createdMs: Date.now(), segments,
+  };
+}
+
+async function storeSegment(ctx: PipelineContext, state: BackendState, plain: Buffer, seg: { key: Buffer; fileId: Buffer; segment: number }): Promise<SegmentMeta> {
+  const { config, rs } = ctx;
+  const blob = await sealSegment(plain, seg, config.compression);
+  const data = splitBlob(blob, config.dataShards);
+  const payloads = [...data, ...rs.encode(data)];
+  const values = payloads.map((payload, index) => encodeShard({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, payload));
+  const refs = await writeShards(ctx, state, values, new Map());
+  return { plainBytes: plain.length, blobBytes: blob.length, shards: refs };
+}
+
+/**
+ * Writes the shards at the indices not yet in `placed` (index → ref of a shard already stored),
+ * choosing backends with place(); a backend that fails is marked unavailable and its shards go
+ * elsewhere on the next attempt. Returns every shard's ref in index order.
+ */
+export async function writeShards(ctx: PipelineContext, state: BackendState, values: readonly Buffer[], placed: Map<number, ShardRef>): Promise<ShardRef[]> {
+  const policy = { dataShards: ctx.config.dataShards, parityShards: ctx.config.parityShards, redundantGroups: ctx.config.redundantGroups, redundantNodes: ctx.config.redundantNodes };
+  let lastError: unknown;
+  for (let attempt = 0; attempt < placementAttemptsMax; attempt++) {
+    const todo = values.flatMap((_, i) => (placed.has(i) ? [] : [i]));
+    if (todo.length === 0) break;
+    const shardBytes = values[todo[0]!]!.length;
+    const fixed = [...placed.values()].map((r) => r.backend);
+    const chosen = place({ groups: placementGroups(ctx.config, state), policy, shardCount: todo.length, shardBytes, fixed });
+    for (const id of chosen) state.get(id)!.freeBytes -= shardBytes;
+    const results = await Promise.allSettled(todo.map((i, j) => ctx.pool.use(ctx.backends.get(chosen[j]!)!, (c) => c.set(null, values[i]!))));
+    results.forEach((result, j) => {
+      const i = todo[j]!;
+      const id = chosen[j]!;
+      if (result.status === 'fulfilled' && result.value !== null && result.value.length === 8) {
+        placed.set(i, { backend: id, key: result.value, checksum: shortChecksum(values[i]!) });
+        return;
+      }
+      lastError = result.status === 'rejected' ? result.reason : new Error(`${id} did not return a sequential id`);
+      ctx.log?.warn('shard write failed: backend excluded', { backend: id, error: lastError });
+      const entry = state.get(id)!;
+      entry.available = false;
+      entry.freeBytes += shardBytes;
+    });
+  }
+  if (placed.size !== values.length) {
+    throw new TfgridError(ZstorError.PLACEMENT_IMPOSSIBLE, `could not write ${values.length - placed.size} shard(s) after ${placementAttemptsMax} attempts: ${(lastError as Error | undefined)?.message ?? 'no backend'}`, { cause: lastError });
+  }
+  return values.map((_, i) => placed.get(i)!);
+}
