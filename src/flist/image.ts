@@ -11,9 +11,8 @@ import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { TfgridError, createLogger } from '../base/index.ts';
 import { FlistError } from './errors.ts';
-import { writeFlist } from './format.ts';
-import { BlockSink, countTree, type PackOptions, type PackStats } from './pack.ts';
-import { BlockRouter, redact } from './stores.ts';
+import { BlockSink, finishPack, type PackOptions, type PackStats } from './pack.ts';
+import { BlockRouter } from './stores.ts';
 import { readTar, type TarEntry } from './tar.ts';
 import { Tree, makeDev, newInode, safeParts, type Inode } from './tree.ts';
 
@@ -31,10 +30,7 @@ export async function packArchive(archive: string, output: string, options: Pack
     const tree = new Tree();
     for (const layer of layers.paths) await applyLayer(tree, layer, sink);
     await layers.cleanup();
-    await sink.flush();
-    countTree(tree, sink.stats);
-    writeFlist(output, tree, options.routes.map((route) => ({ ...route, url: redact(route.url) })), options.tags ?? {});
-    return sink.stats;
+    return await finishPack(sink, tree, output, options);
   } finally {
     await layers.cleanup();
     await router.close();

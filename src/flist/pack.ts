@@ -137,13 +137,18 @@ export async function packDirectory(dir: string, output: string, options: PackOp
         await handle.close();
       }
     });
-    await sink.flush();
-    countTree(tree, sink.stats);
-    writeFlist(output, tree, options.routes.map((route) => ({ ...route, url: redact(route.url) })), options.tags ?? {});
-    return sink.stats;
+    return await finishPack(sink, tree, output, options);
   } finally {
     await router.close();
   }
+}
+
+/** The end of every pack: blocks durable in their stores, then the flist (routes without passwords). */
+export async function finishPack(sink: BlockSink, tree: Tree, output: string, options: PackOptions): Promise<PackStats> {
+  await sink.flush();
+  countTree(tree, sink.stats);
+  writeFlist(output, tree, options.routes.map((route) => ({ ...route, url: redact(route.url) })), options.tags ?? {});
+  return sink.stats;
 }
 
 export function fromStat(stat: { mode: bigint; uid: bigint; gid: bigint; size: bigint; mtimeNs: bigint; rdev: bigint; isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean }): Inode {
