@@ -1,26 +1,63 @@
-// `tfgrid devnet`: a whole grid on one machine. The grid's components land issue by issue; until
-// the devnet can start them, `up` says what exists and exits successfully.
-import { Command } from 'commander';
+// `tfgrid devnet up|down|status|logs`: a whole grid on this machine, each component its own
+// process (see src/devnet). `npm start` runs `devnet up`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { action } from './command.ts';
+import { TfgridError } from '../base/index.ts';
+import { DevnetError, devnetDown, devnetStatus, devnetUp, readState } from '../devnet/index.ts';
+import { action, type Context } from './command.ts';
+import { parsePort } from './parse.ts';
+
+const dirOption = () => new Option('--dir <dir>', 'devnet directory (default <home>/devnet)').env('TFGRID_DEVNET_DIR');
+const dirOf = (ctx: Context, dir: string | undefined) => dir ?? join(ctx.home, 'devnet');
 
 export function devnetCommand(): Command {
-  const devnet = new Command('devnet').description('a whole grid on this machine (chain, relay, hub, explorer, nodes)');
-  const up = new Command('up').description('start a local grid');
-  devnet.addCommand(
-    action(up, z.object({}), (ctx) => {
-      ctx.output.result({ status: 'no grid yet', available: ['identity', 'zdb', 'chain', 'relay'] }, () =>
-        [
-          'no grid yet: `devnet up` will start a chain, a relay, a hub, the explorer and three nodes in one go (issue #11).',
-          'What runs today, each in its own terminal:',
-          '  tfgrid identity new          create a twin identity (keys, mnemonic)',
-          '  tfgrid chain                 the grid ledger on 127.0.0.1:8700; then tfgrid twin create, tfgrid balance',
-          '  tfgrid relay --help          a message-bus relay using the chain as phonebook',
-          '  tfgrid zdb --help            a 0-db storage server',
-        ].join('\n'),
-      );
-      return Promise.resolve();
-    }),
-  );
+  const devnet = new Command('devnet').description('a whole grid on this machine: chain, relay, hub with images (explorer and nodes as they land)');
+
+  const up = new Command('up').description('start the local grid (each component in the background; logs in <dir>/logs)')
+    .addOption(dirOption())
+    .addOption(new Option('--base-port <port>', 'first port: chain, then relay, hub…').default(8700).argParser(parsePort).env('TFGRID_DEVNET_PORT'));
+  devnet.addCommand(action(up, z.object({ dir: z.string().optional(), basePort: z.number() }), async (ctx, o) => {
+    const state = await devnetUp({ dir: dirOf(ctx, o.dir), basePort: o.basePort, userHome: ctx.home, logger: ctx.log, onStep: (text) => ctx.output.note(`devnet: ${text}…`) });
+    ctx.output.result(state, (s) => [
+      'devnet is up:',
+      ...s.components.map((c) => `  ${c.name.padEnd(8)} ${c.url}  (pid ${c.pid}, log ${c.log})`),
+      `  images   ${s.images.map((i) => `${i.name}: ${i.url}`).join('\n           ')}`,
+      `  twins    ${Object.entries(s.twins).map(([name, id]) => `${name} ${id}`).join(', ')}`,
+      '',
+      'Next:',
+      `  export TFGRID_CHAIN=${s.chain} TFGRID_HUB=${s.hub}`,
+      '  tfgrid balance                      your default identity is funded (tfgrid identity new if you have none)',
+      `  tfgrid flist unpack ${s.images[0]?.url ?? '<image url>'} ./rootfs`,
+      '  tfgrid devnet status | logs <component> | down',
+    ].join('\n'));
+  }));
+
+  const down = new Command('down').description('stop the local grid').addOption(dirOption());
+  devnet.addCommand(action(down, z.object({ dir: z.string().optional() }), async (ctx, o) => {
+    const stopped = await devnetDown(dirOf(ctx, o.dir));
+    ctx.output.result({ stopped: stopped.map((c) => c.name) }, (r) => (r.stopped.length === 0 ? 'no devnet was running' : `stopped ${r.stopped.join(', ')}`));
+  }));
+
+  const status = new Command('status').description('which components run and answer').addOption(dirOption());
+  devnet.addCommand(action(status, z.object({ dir: z.string().optional() }), async (ctx, o) => {
+    const { state, components } = await devnetStatus(dirOf(ctx, o.dir));
+    ctx.output.result({ running: state !== null, components }, () => state === null
+      ? 'no devnet here: tfgrid devnet up'
+      : components.map((c) => `${c.name.padEnd(8)} ${c.running ? (c.healthy ? 'up' : 'running, not answering') : 'stopped'}  ${c.url}`).join('\n'));
+    if (components.some((c) => !c.running || !c.healthy)) process.exitCode = 1;
+  }));
+
+  const logs = new Command('logs').argument('<component>', 'chain, relay, hub…').description('print a component\'s log').addOption(dirOption())
+    .option('--tail <lines>', 'only the last lines', Number);
+  devnet.addCommand(action(logs, z.object({ dir: z.string().optional(), tail: z.number().int().positive().optional() }), async (ctx, o, [name]: string[]) => {
+    const state = readState(dirOf(ctx, o.dir));
+    const component = state?.components.find((c) => c.name === name);
+    if (component === undefined) throw new TfgridError(DevnetError.NOT_RUNNING, `no component '${name}' in this devnet (${state?.components.map((c) => c.name).join(', ') ?? 'none'})`);
+    const lines = readFileSync(component.log, 'utf8').split('\n');
+    process.stdout.write((o.tail === undefined ? lines : lines.slice(-o.tail - 1)).join('\n'));
+    await Promise.resolve();
+  }));
   return devnet;
 }

@@ -1,0 +1,33 @@
+// The devnet as `npm start` runs it: every component a real background process, healthy, the
+// ready images unpackable from the hub, and `down` stopping them all.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../base/testing.ts';
+import { ChainClient } from '../chain/index.ts';
+import { downloadFlist, findBusybox, unpack } from '../flist/index.ts';
+import { devnetDown, devnetStatus, devnetUp } from './index.ts';
+
+test('devnet up starts chain, relay and hub with images; status sees them; down stops them', { skip: findBusybox() === undefined ? 'busybox-static is not installed' : false }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'tfgrid-devnet-'));
+  const dir = join(home, 'devnet');
+  // Three consecutive free ports are not guaranteed; a free one far from others is likely enough.
+  const basePort = (await freePort()) % 20_000 + 30_000;
+  try {
+    const state = await devnetUp({ dir, basePort, userHome: home });
+    const { components } = await devnetStatus(dir);
+    assert.deepEqual(components.map((c) => [c.name, c.running && c.healthy]), [['chain', true], ['relay', true], ['hub', true]]);
+    const chain = new ChainClient({ url: state.chain });
+    assert.equal((await chain.twin(state.twins['demo']!))?.id, state.twins['demo']);
+    await downloadFlist(state.images.find((i) => i.name === 'busybox')!.url, join(home, 'busybox.fl'));
+    await unpack(join(home, 'busybox.fl'), join(home, 'rootfs'));
+    assert.ok(existsSync(join(home, 'rootfs', 'bin', 'sh')));
+    await assert.rejects(devnetUp({ dir, basePort, userHome: home }), { code: 'DEVNET_RUNNING' });
+  } finally {
+    await devnetDown(dir);
+    assert.ok((await devnetStatus(dir)).components.every((c) => !c.running));
+    rmSync(home, { recursive: true, force: true });
+  }
+});

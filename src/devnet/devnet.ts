@@ -1,0 +1,184 @@
+// The devnet: a whole grid on one machine, each component its own `tfgrid` process (as in a real
+// deployment), started in dependency order and checked healthy before the next. Its state —
+// processes, ports, URLs — lives in `<dir>/state.json`; logs in `<dir>/logs/<component>.log`.
+// Keys of the devnet's own twins (relay, farmer, nodes, demo user) live in `<dir>/home` under a
+// fixed passphrase: a development grid, never a production one.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { TfgridError, createLogger, writeFileAtomic, type Logger } from '../base/index.ts';
+import { ChainClient } from '../chain/index.ts';
+import { Identity, readKeystore, readKeystorePublic, writeKeystore } from '../crypto/index.ts';
+import { buildReadyImages, pushFlist } from '../flist/index.ts';
+import { DevnetError } from './errors.ts';
+
+export const devnetPassphrase = 'devnet';
+const cliMain = join(import.meta.dirname, '..', 'cli', 'main.ts');
+
+export interface DevnetOptions {
+  readonly dir: string;
+  /** First port; components take the next ones (chain, relay, hub, explorer, zdbs). */
+  readonly basePort: number;
+  /** The user's tfgrid home: its default identity gets funded. */
+  readonly userHome: string;
+  readonly logger?: Logger;
+  readonly onStep?: (text: string) => void;
+}
+
+const componentSchema = z.object({ name: z.string(), pid: z.number().int(), url: z.string(), health: z.string(), log: z.string() });
+const stateSchema = z.object({
+  startedMs: z.number(), dir: z.string(),
+  chain: z.string(), relay: z.string(), hub: z.string(),
+  twins: z.record(z.string(), z.number()),
+  images: z.array(z.object({ name: z.string(), url: z.string() })),
+  components: z.array(componentSchema),
+});
+export type DevnetState = z.infer<typeof stateSchema>;
+export type DevnetComponent = z.infer<typeof componentSchema>;
+
+/** The devnet's own identities: deterministic per devnet directory (a seed file each). */
+async function identity(options: DevnetOptions, name: string): Promise<Identity> {
+  const home = join(options.dir, 'home');
+  const path = join(home, 'identities', `${name}.json`);
+  if (existsSync(path)) return readKeystore(path, devnetPassphrase);
+  const created = Identity.generate();
+  mkdirSync(join(home, 'identities'), { recursive: true, mode: 0o700 });
+  await writeKeystore(path, created, devnetPassphrase, { params: { N: 2 ** 14, r: 8, p: 1 } });
+  return created;
+}
+
+/** Starts the devnet and returns its state once every component answers its health check. */
+export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
+  const logger = options.logger ?? createLogger({ component: 'devnet' });
+  const existing = readState(options.dir);
+  if (existing !== null && existing.components.some((c) => alive(c.pid))) {
+    throw new TfgridError(DevnetError.RUNNING, `a devnet is already running from ${options.dir} (tfgrid devnet status; tfgrid devnet down to stop it)`);
+  }
+  mkdirSync(join(options.dir, 'logs'), { recursive: true });
+  const step = options.onStep ?? ((text: string) => logger.info(text));
+  const components: DevnetComponent[] = [];
+  const saveProgress = async (extra: Partial<DevnetState> = {}): Promise<void> => {
+    await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify({ startedMs: Date.now(), dir: options.dir, chain: '', relay: '', hub: '', twins: {}, images: [], components, ...extra }, null, 2));
+  };
+  const ids = {
+    relay: await identity(options, 'relay'), farmer: await identity(options, 'farmer'), demo: await identity(options, 'demo'),
+  };
+  const fund = [ids.relay, ids.farmer, ids.demo].map((i) => i.publicKeyHex);
+  const userKey = await readKeystorePublic(join(options.userHome, 'identities', 'default.json')).then((k) => k.publicKey, () => undefined);
+  if (userKey !== undefined) fund.push(userKey);
+  try {
+    const port = (offset: number) => options.basePort + offset;
+    step('starting the chain');
+    const chainUrl = `http://127.0.0.1:${port(0)}`;
+    components.push(await start(options, 'chain', ['chain', '--data', join(options.dir, 'chain'), '--port', String(port(0)), '--block-interval', '300', '--fund', ...fund], chainUrl, `${chainUrl}/v1/health`));
+    await saveProgress();
+    const chain = new ChainClient({ url: chainUrl });
+    const twins: Record<string, number> = {};
+    const relayName = `127.0.0.1:${port(1)}`;
+    for (const [name, id] of Object.entries(ids)) {
+      const client = new ChainClient({ url: chainUrl, identity: id });
+      let twin = await client.twinByAccount(id.publicKeyHex);
+      if (twin === undefined) {
+        await client.createTwin({ encryptionKey: id.encryptionPublicKeyHex, relays: name === 'relay' ? [] : [relayName] }, { wait: true, timeoutMs: 15_000 });
+        twin = await client.twinByAccount(id.publicKeyHex);
+      }
+      twins[name] = twin!.id;
+    }
+    const farmer = new ChainClient({ url: chainUrl, identity: ids.farmer });
+    if ((await chain.farm(1).catch(() => undefined)) === undefined) await farmer.createFarm({ name: 'devnet-farm' }, { wait: true, timeoutMs: 15_000 });
+    step('starting the relay');
+    components.push(await start(options, 'relay', ['relay', '--chain', chainUrl, '--name', 'relay', '--port', String(port(1)), '--queue-dir', join(options.dir, 'relay-queue')], `ws://${relayName}`, `http://${relayName}/health`));
+    await saveProgress({ chain: chainUrl });
+    step('starting the hub and publishing the ready images');
+    const hubUrl = `http://127.0.0.1:${port(2)}`;
+    components.push(await start(options, 'hub', ['hub', '--port', String(port(2)), '--data', join(options.dir, 'hub')], hubUrl, `${hubUrl}/health`));
+    const built = await buildReadyImages(join(options.dir, 'images'), [{ start: 0, end: 255, url: `dir://${join(options.dir, 'images', 'blocks')}` }], { logger });
+    const images = [];
+    for (const image of built) {
+      const published = await pushFlist(image.path, hubUrl, ids.demo, { name: image.name, tags: { entrypoint: image.entrypoint }, logger });
+      images.push({ name: image.name, url: published.url });
+    }
+    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, twins, images, components };
+    await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify(state, null, 2));
+    return state;
+  } catch (error) {
+    await stopComponents(components);
+    throw error instanceof TfgridError ? error : new TfgridError(DevnetError.START_FAILED, `${(error as Error).message} (logs in ${join(options.dir, 'logs')})`, { cause: error });
+  }
+}
+
+/** Stops every component (SIGTERM, then SIGKILL after 10 s). */
+export async function devnetDown(dir: string): Promise<DevnetComponent[]> {
+  const state = readState(dir);
+  if (state === null) return [];
+  await stopComponents(state.components);
+  return state.components;
+}
+
+export interface ComponentStatus extends DevnetComponent {
+  readonly running: boolean;
+  readonly healthy: boolean;
+}
+
+export async function devnetStatus(dir: string): Promise<{ state: DevnetState | null; components: ComponentStatus[] }> {
+  const state = readState(dir);
+  if (state === null) return { state: null, components: [] };
+  const components = await Promise.all(state.components.map(async (c) => ({ ...c, running: alive(c.pid), healthy: await healthy(c.health) })));
+  return { state, components };
+}
+
+export function readState(dir: string): DevnetState | null {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'state.json'), 'utf8');
+  } catch {
+    return null;
+  }
+  const parsed = stateSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new TfgridError(DevnetError.STATE, `${join(dir, 'state.json')} is damaged: delete it after stopping any devnet process`);
+  return parsed.data;
+}
+
+async function start(options: DevnetOptions, name: string, args: string[], url: string, health: string): Promise<DevnetComponent> {
+  const log = join(options.dir, 'logs', `${name}.log`);
+  const fd = openSync(log, 'a');
+  const child = spawn(process.execPath, [cliMain, ...args], {
+    detached: true, stdio: ['ignore', fd, fd],
+    env: { PATH: process.env['PATH'] ?? '', TFGRID_HOME: join(options.dir, 'home'), TFGRID_PASSPHRASE: devnetPassphrase, TFGRID_LOG_LEVEL: 'info' },
+  });
+  closeSync(fd);
+  child.unref();
+  const component = { name, pid: child.pid ?? -1, url, health, log };
+  const deadline = Date.now() + 30_000;
+  while (!(await healthy(health))) {
+    if (!alive(component.pid)) throw new TfgridError(DevnetError.START_FAILED, `${name} exited at start: see ${log}`);
+    if (Date.now() > deadline) throw new TfgridError(DevnetError.START_FAILED, `${name} did not answer ${health} within 30 s: see ${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return component;
+}
+
+async function stopComponents(components: readonly DevnetComponent[]): Promise<void> {
+  for (const c of [...components].reverse()) if (alive(c.pid)) process.kill(c.pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (components.some((c) => alive(c.pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const c of components) if (alive(c.pid)) process.kill(c.pid, 'SIGKILL');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false;
+  }
+}
