@@ -1,9 +1,11 @@
-// The node's block cache: ciphertexts already checked against their ids, shared by every flist
-// unpacked on the machine (`$TFGRID_HOME/cache/blocks` by default), so a second image that shares
-// blocks with the first fetches only what is new. Entries are written to a temp name and renamed:
-// a crash leaves whole blocks or none.
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+// The node's block cache: blocks already checked against their ids and decrypted, shared by
+// every flist unpacked on the machine (`$TFGRID_HOME/cache/blocks` by default), so a second image
+// that shares blocks with the first fetches only what is new, and a warm unpack is a copy
+// (a one-block file is copied by the kernel, `copy_file_range`, without passing through us).
+// Plaintext is no new exposure: the node holds every rootfs it unpacks in the clear anyway; the
+// directory is 0700. Entries are written to a temp name and renamed: whole blocks or none.
+import { copyFileSync, constants, readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export class BlockCache {
@@ -14,17 +16,8 @@ export class BlockCache {
     this.dir = dir;
   }
 
-  async get(id: Buffer): Promise<Buffer | null> {
-    try {
-      return await readFile(this.#path(id));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-  }
-
-  /** The same, synchronously: a cache hit is a page-cache copy, cheaper than a thread-pool round trip. */
-  getSync(id: Buffer): Buffer | null {
+  /** The plain block, or null. Synchronous: a hit is a page-cache copy, cheaper than a thread-pool round trip. */
+  get(id: Buffer): Buffer | null {
     try {
       return readFileSync(this.#path(id));
     } catch (error) {
@@ -33,16 +26,28 @@ export class BlockCache {
     }
   }
 
-  /** Only for blocks checked against `id` (BlockRouter.get does it). */
-  async put(id: Buffer, cipher: Buffer): Promise<void> {
+  /** Copies the block to a new file `target` (never over an existing one); false when not cached. */
+  copyTo(id: Buffer, target: string): boolean {
+    try {
+      copyFileSync(this.#path(id), target, constants.COPYFILE_EXCL);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === this.#path(id)) return false;
+      throw error;
+    }
+  }
+
+  /** Only for blocks checked against their id and opened with their key (unpack does both). */
+  async put(id: Buffer, plain: Buffer): Promise<void> {
     const sub = join(this.dir, id.subarray(0, 1).toString('hex'));
     if (!this.#made.has(sub)) {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       await mkdir(sub, { recursive: true, mode: 0o700 });
       this.#made.add(sub);
     }
     const path = this.#path(id);
     const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(temp, cipher);
+    await writeFile(temp, plain, { mode: 0o600 });
     await rename(temp, path);
   }
 

@@ -1,6 +1,6 @@
 // Unpacking (materializing) an flist into a directory: the rootfs a container runs from. Blocks
-// come from the node's cache when it has them, else from the flist's routes (checked against
-// their ids, then cached), many files at a time. Nothing is ever written outside the target:
+// come from the node's cache when it has them (plain, checked when cached), else from the
+// flist's routes (checked against their ids, decrypted, then cached), many files at a time. Nothing is ever written outside the target:
 // every entry name is a plain name, every parent is a directory this run created, files are
 // created exclusively (a symlink in the way fails rather than being followed), and symlink
 // targets are stored as they are, never resolved.
@@ -175,22 +175,28 @@ function prepareTarget(target: string): void {
 async function writeFileFromBlocks(file: Placed, blocks: BlockRef[], router: BlockRouter, cache: BlockCache | undefined, result: UnpackResult): Promise<void> {
   const size = blocks.reduce((sum, block) => sum + block.size, 0);
   if (size !== file.inode.size) throw new TfgridError(FlistError.CORRUPT, `${file.path}: blocks hold ${size} bytes, the inode says ${file.inode.size}`);
+  // A one-block file already in the cache is a kernel copy.
+  if (blocks.length === 1 && cache?.copyTo(blocks[0]!.id, file.path) === true) {
+    result.blocksFromCache++;
+    result.bytes += size;
+    return;
+  }
   const fd = openSync(file.path, 'wx', 0o600);
   try {
     const offsets: number[] = [];
     blocks.reduce((offset, block) => (offsets.push(offset), offset + block.size), 0);
     // Up to 4 blocks of one file in flight (from the stores), written at their offsets.
     await runPool(blocks.map((block, index) => ({ block, offset: offsets[index]! })), 4, async ({ block, offset }) => {
-      let cipher = cache === undefined ? null : cache.getSync(block.id);
-      if (cipher === null) {
-        cipher = await router.get(block.id);
+      const hex = block.id.toString('hex');
+      let plain = cache?.get(block.id) ?? null;
+      if (plain === null) {
+        plain = openBlock(await router.get(block.id), block.key, block.compressed, hex);
         result.blocksFetched++;
-        await cache?.put(block.id, cipher);
+        if (plain.length === block.size) await cache?.put(block.id, plain);
       } else {
         result.blocksFromCache++;
       }
-      const plain = openBlock(cipher, block.key, block.compressed, block.id.toString('hex'));
-      if (plain.length !== block.size) throw new TfgridError(FlistError.BLOCK_CORRUPT, `block ${block.id.toString('hex')} holds ${plain.length} bytes, not ${block.size}`);
+      if (plain.length !== block.size) throw new TfgridError(FlistError.BLOCK_CORRUPT, `block ${hex} holds ${plain.length} bytes, not ${block.size}`);
       writeSync(fd, plain, 0, plain.length, offset);
       result.bytes += plain.length;
     });
