@@ -8,6 +8,7 @@ import { chainCommand } from './chain.ts';
 import { gridCommands } from './grid.ts';
 import { relayCommand } from './relay.ts';
 import { bcdbCommand } from './bcdb.ts';
+import { explorerCommand } from './explorer.ts';
 
 export const version = '0.1.0';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(devnetCommand());
   program.addCommand(relayCommand());
   program.addCommand(bcdbCommand());
+  program.addCommand(explorerCommand());
   for (const command of [chainCommand(), ...gridCommands()]) program.addCommand(command);
   forEachCommand(program, (c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   program.addHelpText('after', '\nExit codes: 0 ok, 1 the operation failed (or a signature is invalid), 2 bad usage or input.\nDocs: src/cli/README.md');
