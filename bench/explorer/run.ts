@@ -4,12 +4,11 @@
 // The chain (100k nodes, 1M node contracts by default) is generated once by generate.ts and
 // cached in --dir. Goals (issue #10): catch-up ≥ 10,000 tx/s; filtered /nodes p95 ≤ 20 ms.
 // Run: npm run bench:explorer -- [--nodes 100000] [--contracts 1000000] [--queries 300] [--dir /tmp/tfgrid-bench-explorer]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cliMain } from '../../src/cli/testing.ts';
+import { startTfgrid } from '../../src/cli/testing.ts';
 import { formatMsPair, formatNumber, formatRatio, machineLine, printTable } from '../lib/measure.ts';
 import { generate } from './generate.ts';
 
@@ -20,29 +19,6 @@ const { values } = parseArgs({ options: {
 const note = (text: string) => process.stderr.write(`${text}\n`);
 const gib = 2 ** 30;
 
-/** Spawns `tfgrid <args>` with --json and resolves with its ready line. */
-async function startProcess(args: string[], home: string): Promise<{ child: ChildProcess; ready: { url: string } }> {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', cliMain, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', TFGRID_HOME: home, TFGRID_LOG_LEVEL: 'warn' } });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const ready = await new Promise<{ url: string }>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]!) as { url: string });
-    });
-    child.once('exit', (code) => reject(new Error(`tfgrid ${args[0]} exited with ${code}: ${stderr.slice(-2000)}`)));
-  });
-  return { child, ready };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 function quantiles(samples: number[]): { p50: number; p95: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -51,15 +27,19 @@ function quantiles(samples: number[]): { p50: number; p95: number } {
 
 const dataset = await generate(values.dir, { nodes: Number(values.nodes), contracts: Number(values.contracts) }, note);
 const work = mkdtempSync(join(tmpdir(), 'tfgrid-bench-explorer-run-'));
-const chain = await startProcess(['chain', '--data', dataset.dataDir, '--port', '0', '--snapshot-interval', '0'], join(work, 'home'));
+const big = { home: join(work, 'home'), nodeArgs: ['--max-old-space-size=8192'] };
+const chain = await startTfgrid<{ url: string }>(['chain', '--data', dataset.dataDir, '--port', '0', '--snapshot-interval', '0'], big);
 note(`chain ready at ${chain.ready.url} (${dataset.transactions} transactions in ${dataset.blocks} blocks)`);
-const explorer = await startProcess(['explorer', '--no-web', '--chain', chain.ready.url, '--db', join(work, 'index.sqlite'), '--port', '0'], join(work, 'home'));
+const explorer = await startTfgrid<{ url: string }>(['explorer', '--no-web', '--chain', chain.ready.url, '--db', join(work, 'index.sqlite'), '--port', '0'], big);
 const started = performance.now();
 const url = explorer.ready.url;
 /** Polls /health every 250 ms until the generated blocks are indexed; the time it took. */
 async function caughtUp(): Promise<number> {
   for (let last = 0; ; ) {
     await new Promise((resolve) => setTimeout(resolve, 250));
+    for (const [name, process] of [['chain', chain], ['explorer', explorer]] as const) {
+      if (process.child.exitCode !== null || process.child.signalCode !== null) throw new Error(`${name} exited (${process.child.exitCode ?? process.child.signalCode}): ${process.stderr().slice(-3000)}`);
+    }
     const health = (await (await fetch(`${url}/health`)).json()) as { height: number };
     if (health.height >= dataset.blocks) return performance.now() - started;
     if (health.height - last >= 50) {
@@ -112,6 +92,6 @@ printTable(['measure', 'value', 'goal'], [
 ]);
 console.log('');
 printTable(['/nodes query (each over HTTP, one at a time)', 'matches', 'p50/p95 ms'], rows);
-await stop(explorer.child);
-await stop(chain.child);
+await explorer.stop();
+await chain.stop();
 rmSync(work, { recursive: true, force: true });

@@ -6,35 +6,16 @@
 // (.ci/run installs it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cliMain } from '../../cli/testing.ts';
+import { startTfgrid } from '../../cli/testing.ts';
 import { startSampleGrid, type SampleGrid } from '../testing.ts';
 import { ensureWebBuilt } from './web-build.ts';
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 const screenshots = process.env['TFGRID_SCREENSHOTS'] ?? join(tmpdir(), 'tfgrid-explorer-screenshots');
-
-async function startExplorerProcess(dir: string, chainUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [cliMain, '--json', 'explorer', '--chain', chainUrl, '--db', join(dir, 'index.sqlite'), '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', TFGRID_HOME: join(dir, 'home'), TFGRID_LOG_LEVEL: 'warn' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('\n')) resolve((JSON.parse(stdout.split('\n')[0]!) as { url: string }).url);
-    });
-    child.once('exit', (code) => reject(new Error(`explorer exited with ${code}: ${stderr}`)));
-  });
-  return { url, stop: async () => { child.kill('SIGTERM'); await exited; } };
-}
 
 async function rows(page: Page): Promise<string[]> {
   const ids: string[] = [];
@@ -52,8 +33,9 @@ test('the node finder filters and sorts, the node page shows resources, uptime a
   });
   const grid: SampleGrid = await startSampleGrid(join(dir, 'chain'));
   cleanups.push(() => grid.chain.stop());
-  const explorer = await startExplorerProcess(dir, grid.chain.url);
+  const explorer = await startTfgrid<{ url: string }>(['explorer', '--chain', grid.chain.url, '--db', join(dir, 'index.sqlite'), '--port', '0'], { home: join(dir, 'home') });
   cleanups.push(() => explorer.stop());
+  const url = explorer.ready.url;
   mkdirSync(screenshots, { recursive: true });
   // --no-sandbox: CI runs as root, where chromium's sandbox refuses to start.
   const browser: Browser = await chromium.launch({ executablePath: chromiumPath!, headless: true, args: ['--no-sandbox'] });
@@ -61,7 +43,7 @@ test('the node finder filters and sorts, the node page shows resources, uptime a
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const node = grid.nodes.map((n) => String(n.id));
 
-  await page.goto(`${explorer.url}/#/nodes`);
+  await page.goto(`${url}/#/nodes`);
   // The finder opens on nodes up; the index may still be catching up, so wait for the count.
   await page.getByTestId('node-count').filter({ hasText: '8 nodes match' }).waitFor({ timeout: 20_000 });
   await page.locator('input[name="country"]').fill('Belgium');
@@ -92,12 +74,12 @@ test('the node finder filters and sorts, the node page shows resources, uptime a
   assert.ok(await page.locator('.uptime span.up').count() >= 1);
   await page.screenshot({ path: join(screenshots, 'node-detail.png'), fullPage: true });
 
-  await page.goto(`${explorer.url}/#/`);
+  await page.goto(`${url}/#/`);
   await page.locator('[data-stat="nodes up"] .card-value').filter({ hasText: '8' }).waitFor();
   await page.screenshot({ path: join(screenshots, 'statistics.png'), fullPage: true });
 
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
-  await phone.goto(`${explorer.url}/#/nodes`);
+  await phone.goto(`${url}/#/nodes`);
   await phone.getByTestId('node-count').filter({ hasText: 'nodes match' }).waitFor();
   await phone.screenshot({ path: join(screenshots, 'nodes-phone.png'), fullPage: true });
   t.diagnostic(`screenshots in ${screenshots}`);
