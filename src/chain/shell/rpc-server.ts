@@ -70,7 +70,7 @@ function feed(ws: WebSocket, store: BlockStore, from: number, log?: Logger): voi
   let sentHeight = Number.isSafeInteger(from) && from > 0 ? from - 1 : store.height;
   let live: Block[] | undefined = []; // held while the backlog is sent
   const push = (block: Block): void => {
-    if (block.height <= sentHeight) return;
+    if (block.height <= sentHeight || ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > wsBufferedBytesMax) {
       log?.warn('dropping a slow block subscriber', { bufferedBytes: ws.bufferedAmount });
       ws.close(1013, 'too slow: reconnect with ?from=<height>');
@@ -83,9 +83,19 @@ function feed(ws: WebSocket, store: BlockStore, from: number, log?: Logger): voi
   ws.on('close', unsubscribe);
   ws.on('error', unsubscribe);
   ws.on('message', () => undefined); // the feed is one-way; pings are answered by ws itself
+  // The backlog goes at the subscriber's pace: wait for its socket to drain below half the
+  // limit before each block, so a reader catching up on large blocks is not dropped (and made to
+  // start over) for reading slower than the disk; only live blocks drop a slow subscriber.
+  const drained = (): Promise<void> => new Promise((resolve) => {
+    const check = (): void => void (ws.bufferedAmount <= wsBufferedBytesMax / 2 || ws.readyState !== ws.OPEN ? resolve() : setTimeout(check, 5));
+    check();
+  });
   void (async () => {
     while (sentHeight < store.height && ws.readyState === ws.OPEN) {
-      for (const block of await store.readFrom(sentHeight + 1, backlogChunkBlocks)) push(block);
+      for (const block of await store.readFrom(sentHeight + 1, backlogChunkBlocks)) {
+        await drained();
+        push(block);
+      }
     }
     const held = live ?? [];
     live = undefined;
