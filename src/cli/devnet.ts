@@ -27,6 +27,7 @@ export function devnetCommand(): Command {
       `  twins    ${Object.entries(s.twins).map(([name, id]) => `${name} ${id}`).join(', ')}`,
       '',
       'Next:',
+      ...(s.explorer === undefined ? [] : [`  open ${s.explorer}/                 the explorer (grid statistics, node finder)`]),
       `  export TFGRID_CHAIN=${s.chain} TFGRID_HUB=${s.hub}`,
       '  tfgrid balance                      your default identity is funded (tfgrid identity new if you have none)',
       `  tfgrid flist unpack ${s.images[0]?.url ?? '<image url>'} ./rootfs`,

@@ -10,7 +10,7 @@ import { ChainClient } from '../chain/index.ts';
 import { downloadFlist, findBusybox, unpack } from '../flist/index.ts';
 import { devnetDown, devnetStatus, devnetUp } from './index.ts';
 
-test('devnet up starts chain, relay and hub with images; status sees them; down stops them', { skip: findBusybox() === undefined ? 'busybox-static is not installed' : false }, async () => {
+test('devnet up starts chain, relay, hub with images and the explorer; status sees them; down stops them', { skip: findBusybox() === undefined ? 'busybox-static is not installed' : false }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'tfgrid-devnet-'));
   const dir = join(home, 'devnet');
   // Three consecutive free ports are not guaranteed; a free one far from others is likely enough.
@@ -18,7 +18,9 @@ test('devnet up starts chain, relay and hub with images; status sees them; down 
   try {
     const state = await devnetUp({ dir, basePort, userHome: home });
     const { components } = await devnetStatus(dir);
-    assert.deepEqual(components.map((c) => [c.name, c.running && c.healthy]), [['chain', true], ['relay', true], ['hub', true]]);
+    assert.deepEqual(components.map((c) => [c.name, c.running && c.healthy]), [['chain', true], ['relay', true], ['hub', true], ['explorer', true]]);
+    const stats = await (await fetch(`${state.explorer!}/stats`)).json() as { twins?: number };
+    assert.ok((stats.twins ?? 0) >= 3, JSON.stringify(stats));
     const chain = new ChainClient({ url: state.chain });
     assert.equal((await chain.twin(state.twins['demo']!))?.id, state.twins['demo']);
     await downloadFlist(state.images.find((i) => i.name === 'busybox')!.url, join(home, 'busybox.fl'));

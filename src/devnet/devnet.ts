@@ -29,7 +29,7 @@ export interface DevnetOptions {
 const componentSchema = z.object({ name: z.string(), pid: z.number().int(), url: z.string(), health: z.string(), log: z.string() });
 const stateSchema = z.object({
   startedMs: z.number(), dir: z.string(),
-  chain: z.string(), relay: z.string(), hub: z.string(),
+  chain: z.string(), relay: z.string(), hub: z.string(), explorer: z.string().optional(),
   twins: z.record(z.string(), z.number()),
   images: z.array(z.object({ name: z.string(), url: z.string() })),
   components: z.array(componentSchema),
@@ -99,7 +99,10 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
       const published = await pushFlist(image.path, hubUrl, ids.demo, { name: image.name, tags: { entrypoint: image.entrypoint }, logger });
       images.push({ name: image.name, url: published.url });
     }
-    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, twins, images, components };
+    step('starting the explorer (the first start builds its web UI)');
+    const explorerUrl = `http://127.0.0.1:${port(3)}`;
+    components.push(await start(options, 'explorer', ['explorer', '--chain', chainUrl, '--port', String(port(3)), '--db', join(options.dir, 'explorer', 'index.sqlite')], explorerUrl, `${explorerUrl}/health`, 180_000));
+    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, twins, images, components };
     await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify(state, null, 2));
     return state;
   } catch (error) {
@@ -140,7 +143,7 @@ export function readState(dir: string): DevnetState | null {
   return parsed.data;
 }
 
-async function start(options: DevnetOptions, name: string, args: string[], url: string, health: string): Promise<DevnetComponent> {
+async function start(options: DevnetOptions, name: string, args: string[], url: string, health: string, startMs = 30_000): Promise<DevnetComponent> {
   const log = join(options.dir, 'logs', `${name}.log`);
   const fd = openSync(log, 'a');
   const child = spawn(process.execPath, [cliMain, ...args], {
@@ -150,10 +153,10 @@ async function start(options: DevnetOptions, name: string, args: string[], url: 
   closeSync(fd);
   child.unref();
   const component = { name, pid: child.pid ?? -1, url, health, log };
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + startMs;
   while (!(await healthy(health))) {
     if (!alive(component.pid)) throw new TfgridError(DevnetError.START_FAILED, `${name} exited at start: see ${log}`);
-    if (Date.now() > deadline) throw new TfgridError(DevnetError.START_FAILED, `${name} did not answer ${health} within 30 s: see ${log}`);
+    if (Date.now() > deadline) throw new TfgridError(DevnetError.START_FAILED, `${name} did not answer ${health} within ${startMs / 1000} s: see ${log}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return component;
