@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultPricingPolicy } from '../genesis.ts';
 import { Harness, identity, makeFarmAndNode, makeTwin, tft, testGenesis, treasury } from '../testing.ts';
+import { billDueContracts } from './lifecycle.ts';
 import { cloudUnits, computeUnits, nameCostUsdUnits, rentCostUsdUnits, resourcesCostUsdUnits, storageUnits, usdToTftUnits } from './cost.ts';
 
 const gb = 2 ** 30;
@@ -169,4 +170,20 @@ test('a canceled contract pays for its time up to the cancel', () => {
   const cancel = h.ok(user, 'contract.cancel', { contractId: 1 });
   assert.deepEqual(contractEvents(cancel).map((e) => e.type), ['ContractBilled', 'ContractDeleted']);
   assert.equal(userBalance(), before - 1_125_000n);
+});
+
+test('bills per block are capped: contracts falling due together are billed over the next blocks, in id order', () => {
+  // Goal: bounded block size. Method: five contracts due at once, a cap of two, three passes.
+  const { h, nodeId } = setup(10n * tft);
+  for (let i = 0; i < 5; i++) h.ok(user, 'contract.node.create', { nodeId, deploymentHash: String(i).padStart(2, '0').repeat(32), resources: small });
+  const due = Math.max(...[1, 2, 3, 4, 5].map((id) => h.machine.state.contracts.get(id)!.nextBillMs));
+  const billedIds = (): number[] => {
+    const events: Array<{ type: string; contractId?: unknown }> = [];
+    billDueContracts(h.machine.state, due, (event) => events.push(event), 2);
+    return events.filter((e) => e.type === 'ContractBilled').map((e) => Number(e.contractId));
+  };
+  assert.deepEqual(billedIds(), [1, 2]);
+  assert.deepEqual(billedIds(), [3, 4]);
+  assert.deepEqual(billedIds(), [5]);
+  assert.deepEqual(billedIds(), []);
 });

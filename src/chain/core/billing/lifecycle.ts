@@ -189,8 +189,15 @@ export function settleContract(state: ChainState, contract: Contract, nowMs: num
   emit({ type: 'ContractBilled', contractId: contract.id, twinId: contract.twinId, amount: paid.toString(), periodMs: nowMs - contract.lastBilledMs });
 }
 
-/** Per-block work: bills every contract whose next bill is due at `nowMs`, in id order. */
-export function billDueContracts(state: ChainState, nowMs: number, emit: Emit): number {
+/**
+ * Bills per block at most: a block's events are bounded (a million contracts falling due at once
+ * would make a block of ~100 MB, over the log's record limit). The rest stay due and are billed
+ * by the next blocks, in id order — the same on every replica.
+ */
+export const billsPerBlockMax = 50_000;
+
+/** Per-block work: bills the contracts whose next bill is due at `nowMs`, in id order, up to `billsMax`. */
+export function billDueContracts(state: ChainState, nowMs: number, emit: Emit, billsMax = billsPerBlockMax): number {
   const popped = state.billingQueue.popUpTo(nowMs);
   if (popped.length === 0) return 0;
   // A typed array sorts numbers natively; duplicates (stale queue entries) end up adjacent.
@@ -203,7 +210,7 @@ export function billDueContracts(state: ChainState, nowMs: number, emit: Emit): 
     // An earlier bill in this block may have deleted it (a rent taking its node contracts).
     const contract = state.contracts.get(id);
     if (contract === undefined) continue;
-    if (contract.nextBillMs > nowMs) {
+    if (contract.nextBillMs > nowMs || billed >= billsMax) {
       state.billingQueue.push(contract.nextBillMs, id);
       continue;
     }
