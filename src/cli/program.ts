@@ -10,6 +10,7 @@ import { relayCommand } from './relay.ts';
 import { bcdbCommand } from './bcdb.ts';
 import { flistCommand, hubCommand } from './flist.ts';
 import { zstorCommand } from './zstor.ts';
+import { nodeCommand } from './node.ts';
 
 export const version = '0.1.0';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(flistCommand());
   program.addCommand(hubCommand());
   program.addCommand(zstorCommand());
+  program.addCommand(nodeCommand());
   for (const command of [chainCommand(), ...gridCommands()]) program.addCommand(command);
   forEachCommand(program, (c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   program.addHelpText('after', '\nExit codes: 0 ok, 1 the operation failed (or a signature is invalid), 2 bad usage or input.\nDocs: src/cli/README.md');

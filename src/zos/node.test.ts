@@ -169,6 +169,6 @@ test('forged, mismatched, invalid and over-capacity deployments are refused and 
   const failed = await user.settled(dies.contract_id, 0);
   assert.equal(failed.workloads[0]!.result?.state, 'error');
   assert.match(failed.workloads[0]!.result.message, /^ZOS_CONTAINER_EXITED: /);
-  assert.deepEqual((await leftovers(prefix)).filter((x) => x.startsWith('container') || x.startsWith('netns')), []);
+  assert.deepEqual((await leftovers(prefix)).filter((x) => x.includes(`${prefix}-${dies.contract_id}-`)), []);
   await user.chain.cancelContract(dies.contract_id, { wait: true });
 });

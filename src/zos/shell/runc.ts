@@ -54,6 +54,7 @@ export class ContainerProcess {
   #child: ChildProcess | undefined;
   #exited: Promise<number | null> = Promise.resolve(null);
   #stopping = false;
+  #starting = false;
   #restartTimer: NodeJS.Timeout | undefined;
   #restartDelayMs: number = supervisorDefaults.restartDelayMsMin;
   restarts = 0;
@@ -68,9 +69,15 @@ export class ContainerProcess {
 
   /** Starts the container; resolves once it runs and has survived the grace period. */
   async start(): Promise<void> {
-    await this.#launch();
+    this.#starting = true;
+    let code: number | null | 'running';
     const grace = this.#options.startGraceMs ?? supervisorDefaults.startGraceMs;
-    const code = await Promise.race([this.#exited, delay(grace).then(() => 'running' as const)]);
+    try {
+      await this.#launch();
+      code = await Promise.race([this.#exited, delay(grace).then(() => 'running' as const)]);
+    } finally {
+      this.#starting = false;
+    }
     if (code !== 'running') {
       await this.#cleanupExited();
       const tail = readTail(this.#options.logPath, supervisorDefaults.logTailBytes).trim().split('\n').slice(-5).join(' | ');
@@ -109,7 +116,8 @@ export class ContainerProcess {
   }
 
   #onExit(child: ChildProcess, code: number | null, startedMs: number): void {
-    if (this.#stopping || this.#child !== child) return;
+    // An exit during the start grace is start()'s to report, not a crash to restart.
+    if (this.#stopping || this.#child !== child || this.#starting) return;
     if (Date.now() - startedMs >= supervisorDefaults.stableMs) this.#restartDelayMs = supervisorDefaults.restartDelayMsMin;
     const delayMs = this.#restartDelayMs;
     this.#restartDelayMs = Math.min(supervisorDefaults.restartDelayMsMax, delayMs * 2);

@@ -1,6 +1,7 @@
 // container: rootfs from the flist, a network namespace with a veth into each network's bridge,
 // the OCI spec, then runc under supervision. Install failures remove what was made (the engine
 // calls remove, which tolerates any half of it).
+import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TfgridError, type Logger } from '../../../base/index.ts';
@@ -29,6 +30,12 @@ export interface ContainerManager extends Manager<'container'> {
   logs(context: Pick<InstallContext, 'contractId'>, name: string, bytesMax: number): string;
 }
 
+/** A locally administered unicast MAC (02:…) from a hash of `key`. */
+export function macOf(key: string): string {
+  const bytes = createHash('sha256').update(key).digest().subarray(0, 5);
+  return ['02', ...[...bytes].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
 async function joinNetworks(options: ContainerManagerOptions, context: InstallContext, id: string, w: WorkloadOf<'container'>): Promise<string[]> {
   await run('ip', ['netns', 'add', id]);
   await run('ip', ['-n', id, 'link', 'set', 'lo', 'up']);
@@ -40,7 +47,9 @@ async function joinNetworks(options: ContainerManagerOptions, context: InstallCo
     const host = interfaceName(options.prefix, 'v', `${id}/${index}`);
     const peer = interfaceName(options.prefix, 'p', `${id}/${index}`);
     const inside = `eth${index}`;
-    await run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
+    // The container side's MAC follows from its address: a container made again (update,
+    // restart) answers at the MAC the host's neighbour cache already holds for that address.
+    await run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer, 'address', macOf(`${context.contractId}/${nic.network}/${nic.ip}`)]);
     await run('ip', ['link', 'set', peer, 'netns', id]);
     await run('ip', ['link', 'set', host, 'master', bridgeName(options.prefix, context, nic.network), 'up']);
     await run('ip', ['-n', id, 'link', 'set', peer, 'name', inside]);
