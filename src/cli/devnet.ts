@@ -17,14 +17,16 @@ export function devnetCommand(): Command {
 
   const up = new Command('up').description('start the local grid (each component in the background; logs in <dir>/logs)')
     .addOption(dirOption())
-    .addOption(new Option('--base-port <port>', 'first port: chain, then relay, hub…').default(8700).argParser(parsePort).env('TFGRID_DEVNET_PORT'));
-  devnet.addCommand(action(up, z.object({ dir: z.string().optional(), basePort: z.number() }), async (ctx, o) => {
-    const state = await devnetUp({ dir: dirOf(ctx, o.dir), basePort: o.basePort, userHome: ctx.home, logger: ctx.log, onStep: (text) => ctx.output.note(`devnet: ${text}…`) });
+    .addOption(new Option('--base-port <port>', 'first port: chain, then relay, hub…').default(8700).argParser(parsePort).env('TFGRID_DEVNET_PORT'))
+    .addOption(new Option('--nodes <n>', 'Zero-OS nodes in the devnet farm (root only)').default(3).argParser(Number).env('TFGRID_DEVNET_NODES'));
+  devnet.addCommand(action(up, z.object({ dir: z.string().optional(), basePort: z.number(), nodes: z.number().int().min(0).max(9) }), async (ctx, o) => {
+    const state = await devnetUp({ dir: dirOf(ctx, o.dir), basePort: o.basePort, nodes: o.nodes, userHome: ctx.home, logger: ctx.log, onStep: (text) => ctx.output.note(`devnet: ${text}…`) });
     ctx.output.result(state, (s) => [
       'devnet is up:',
       ...s.components.map((c) => `  ${c.name.padEnd(8)} ${c.url}  (pid ${c.pid}, log ${c.log})`),
       `  images   ${s.images.map((i) => `${i.name}: ${i.url}`).join('\n           ')}`,
       `  twins    ${Object.entries(s.twins).map(([name, id]) => `${name} ${id}`).join(', ')}`,
+      ...(s.note === undefined ? [] : [`  note     ${s.note}`]),
       '',
       'Next:',
       ...(s.explorer === undefined ? [] : [`  open ${s.explorer}/                 the explorer (grid statistics, node finder)`]),

@@ -10,15 +10,18 @@ import { ChainClient } from '../chain/index.ts';
 import { downloadFlist, findBusybox, unpack } from '../flist/index.ts';
 import { devnetDown, devnetStatus, devnetUp } from './index.ts';
 
-test('devnet up starts chain, relay, hub with images and the explorer; status sees them; down stops them', { skip: findBusybox() === undefined ? 'busybox-static is not installed' : false }, async () => {
+test('devnet up starts chain, relay, hub with images, the explorer and a node; status sees them; down stops them', { skip: findBusybox() === undefined ? 'busybox-static is not installed' : false }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'tfgrid-devnet-'));
   const dir = join(home, 'devnet');
   // Three consecutive free ports are not guaranteed; a free one far from others is likely enough.
   const basePort = (await freePort()) % 20_000 + 30_000;
   try {
-    const state = await devnetUp({ dir, basePort, userHome: home });
+    const root = process.getuid?.() === 0;
+    const state = await devnetUp({ dir, basePort, userHome: home, nodes: 1 });
     const { components } = await devnetStatus(dir);
-    assert.deepEqual(components.map((c) => [c.name, c.running && c.healthy]), [['chain', true], ['relay', true], ['hub', true], ['explorer', true]]);
+    assert.deepEqual(components.map((c) => [c.name, c.running && c.healthy]), [['chain', true], ['relay', true], ['hub', true], ['explorer', true], ...(root ? [['node1', true]] : [])]);
+    if (!root) assert.match(state.note ?? '', /need root/);
+    else assert.equal((await new ChainClient({ url: state.chain }).node(1))?.farmId, 1, 'the node registered in the devnet farm');
     const stats = await (await fetch(`${state.explorer!}/stats`)).json() as { twins?: number };
     assert.ok((stats.twins ?? 0) >= 3, JSON.stringify(stats));
     const chain = new ChainClient({ url: state.chain });
@@ -26,7 +29,7 @@ test('devnet up starts chain, relay, hub with images and the explorer; status se
     await downloadFlist(state.images.find((i) => i.name === 'busybox')!.url, join(home, 'busybox.fl'));
     await unpack(join(home, 'busybox.fl'), join(home, 'rootfs'));
     assert.ok(existsSync(join(home, 'rootfs', 'bin', 'sh')));
-    await assert.rejects(devnetUp({ dir, basePort, userHome: home }), { code: 'DEVNET_RUNNING' });
+    await assert.rejects(devnetUp({ dir, basePort, userHome: home, nodes: 0 }), { code: 'DEVNET_RUNNING' });
   } finally {
     await devnetDown(dir);
     assert.ok((await devnetStatus(dir)).components.every((c) => !c.running));

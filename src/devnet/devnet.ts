@@ -18,6 +18,8 @@ const cliMain = join(import.meta.dirname, '..', 'cli', 'main.ts');
 
 export interface DevnetOptions {
   readonly dir: string;
+  /** Zero-OS nodes to start in the devnet's farm (they need root, runc, ip, iptables). Default 3. */
+  readonly nodes?: number;
   /** First port; components take the next ones (chain, relay, hub, explorer, zdbs). */
   readonly basePort: number;
   /** The user's tfgrid home: its default identity gets funded. */
@@ -26,10 +28,10 @@ export interface DevnetOptions {
   readonly onStep?: (text: string) => void;
 }
 
-const componentSchema = z.object({ name: z.string(), pid: z.number().int(), url: z.string(), health: z.string(), log: z.string() });
+const componentSchema = z.object({ name: z.string(), pid: z.number().int(), url: z.string(), health: z.string().optional(), log: z.string() });
 const stateSchema = z.object({
   startedMs: z.number(), dir: z.string(),
-  chain: z.string(), relay: z.string(), hub: z.string(), explorer: z.string().optional(),
+  chain: z.string(), relay: z.string(), hub: z.string(), explorer: z.string().optional(), note: z.string().optional(),
   twins: z.record(z.string(), z.number()),
   images: z.array(z.object({ name: z.string(), url: z.string() })),
   components: z.array(componentSchema),
@@ -64,7 +66,9 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
   const ids = {
     relay: await identity(options, 'relay'), farmer: await identity(options, 'farmer'), demo: await identity(options, 'demo'),
   };
-  const fund = [ids.relay, ids.farmer, ids.demo].map((i) => i.publicKeyHex);
+  const nodeIds: Identity[] = [];
+  for (let i = 1; i <= (options.nodes ?? 3); i++) nodeIds.push(await identity(options, `node${i}`));
+  const fund = [ids.relay, ids.farmer, ids.demo, ...nodeIds].map((i) => i.publicKeyHex);
   const userKey = await readKeystorePublic(join(options.userHome, 'identities', 'default.json')).then((k) => k.publicKey, () => undefined);
   if (userKey !== undefined) fund.push(userKey);
   try {
@@ -86,7 +90,8 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
       twins[name] = twin!.id;
     }
     const farmer = new ChainClient({ url: chainUrl, identity: ids.farmer });
-    if ((await chain.farm(1).catch(() => undefined)) === undefined) await farmer.createFarm({ name: 'devnet-farm' }, { wait: true, timeoutMs: 15_000 });
+    if ((await chain.farmByName('devnet-farm')) === undefined) await farmer.createFarm({ name: 'devnet-farm' }, { wait: true, timeoutMs: 15_000 });
+    const farmId = (await chain.farmByName('devnet-farm'))!.id;
     step('starting the relay');
     components.push(await start(options, 'relay', ['relay', '--chain', chainUrl, '--name', 'relay', '--port', String(port(1)), '--queue-dir', join(options.dir, 'relay-queue')], `ws://${relayName}`, `http://${relayName}/health`));
     await saveProgress({ chain: chainUrl });
@@ -102,7 +107,27 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
     step('starting the explorer (the first start builds its web UI)');
     const explorerUrl = `http://127.0.0.1:${port(3)}`;
     components.push(await start(options, 'explorer', ['explorer', '--chain', chainUrl, '--port', String(port(3)), '--db', join(options.dir, 'explorer', 'index.sqlite')], explorerUrl, `${explorerUrl}/health`, 180_000));
-    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, twins, images, components };
+    const nodes = options.nodes ?? 3;
+    let nodesNote: string | undefined;
+    if (nodes > 0 && process.getuid?.() !== 0) {
+      nodesNote = 'no nodes: Zero-OS nodes need root (run `sudo npm start` for a grid that runs containers)';
+      step(nodesNote);
+    }
+    for (let i = 1; i <= nodes && nodesNote === undefined; i++) {
+      step(`starting node ${i} of ${nodes}`);
+      const id = nodeIds[i - 1]!;
+      const nodeClient = new ChainClient({ url: chainUrl, identity: id });
+      const ready = async (): Promise<boolean> => {
+        const twin = await nodeClient.twinByAccount(id.publicKeyHex).catch(() => undefined);
+        return twin !== undefined && (await nodeClient.nodeByTwin(twin.id).catch(() => undefined)) !== undefined;
+      };
+      components.push(await start(options, `node${i}`, [
+        'node', '--farm', String(farmId), '--name', `node${i}`, '--chain', chainUrl, '--relay', `ws://${relayName}`,
+        '--data', join(options.dir, 'nodes', `node${i}`), '--prefix', `dv${i}`, '--zdb-port', String(port(10 + i)), '--zdb-listen', '127.0.0.1',
+        '--country', ['Belgium', 'Egypt', 'Tanzania'][(i - 1) % 3]!, '--city', ['Ghent', 'Cairo', 'Zanzibar'][(i - 1) % 3]!,
+      ], `node ${i}`, ready, 60_000));
+    }
+    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, twins, images, components, ...(nodesNote === undefined ? {} : { note: nodesNote }) };
     await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify(state, null, 2));
     return state;
   } catch (error) {
@@ -127,7 +152,7 @@ export interface ComponentStatus extends DevnetComponent {
 export async function devnetStatus(dir: string): Promise<{ state: DevnetState | null; components: ComponentStatus[] }> {
   const state = readState(dir);
   if (state === null) return { state: null, components: [] };
-  const components = await Promise.all(state.components.map(async (c) => ({ ...c, running: alive(c.pid), healthy: await healthy(c.health) })));
+  const components = await Promise.all(state.components.map(async (c) => ({ ...c, running: alive(c.pid), healthy: c.health === undefined ? alive(c.pid) : await healthy(c.health) })));
   return { state, components };
 }
 
@@ -143,7 +168,8 @@ export function readState(dir: string): DevnetState | null {
   return parsed.data;
 }
 
-async function start(options: DevnetOptions, name: string, args: string[], url: string, health: string, startMs = 30_000): Promise<DevnetComponent> {
+/** Starts a component and waits until `health` (a URL answering 2xx, or a check) says it is ready. */
+async function start(options: DevnetOptions, name: string, args: string[], url: string, health: string | (() => Promise<boolean>), startMs = 30_000): Promise<DevnetComponent> {
   const log = join(options.dir, 'logs', `${name}.log`);
   const fd = openSync(log, 'a');
   const child = spawn(process.execPath, [cliMain, ...args], {
@@ -152,11 +178,12 @@ async function start(options: DevnetOptions, name: string, args: string[], url: 
   });
   closeSync(fd);
   child.unref();
-  const component = { name, pid: child.pid ?? -1, url, health, log };
+  const component = { name, pid: child.pid ?? -1, url, ...(typeof health === 'string' ? { health } : {}), log };
+  const check = typeof health === 'string' ? () => healthy(health) : health;
   const deadline = Date.now() + startMs;
-  while (!(await healthy(health))) {
+  while (!(await check())) {
     if (!alive(component.pid)) throw new TfgridError(DevnetError.START_FAILED, `${name} exited at start: see ${log}`);
-    if (Date.now() > deadline) throw new TfgridError(DevnetError.START_FAILED, `${name} did not answer ${health} within ${startMs / 1000} s: see ${log}`);
+    if (Date.now() > deadline) throw new TfgridError(DevnetError.START_FAILED, `${name} was not ready within ${startMs / 1000} s: see ${log}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return component;
