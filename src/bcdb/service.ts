@@ -4,10 +4,10 @@
 // the log always carries its real author's signature; the service checks that the author is the
 // caller and that the key is the caller's key in the chain's phonebook.
 import { z } from 'zod';
-import { TfgridError, isTfgridError } from '../base/index.ts';
+import { TfgridError } from '../base/index.ts';
 import { toHex, type Identity } from '../crypto/index.ts';
 import type { Peer, Phonebook } from '../rmb/index.ts';
-import { RmbError } from '../rmb/index.ts';
+import { requestJson } from '../rmb/index.ts';
 import { findQuerySchema, type Bcdb, type FindQuery, type ObjectVersion, type Page, type VersionInfo } from './bcdb.ts';
 import { BcdbError } from './errors.ts';
 import { aclSchema, bodyHash, collectionNameSchema, headerSchema, objectIdSchema, recordVersion, rightSchema, signHeader, signObject, type Acl, type AclHeader, type Header, type Json, type Right } from './record.ts';
@@ -163,19 +163,10 @@ export class BcdbRemote {
     return this.#call('bcdb.append', { header: record.header, sig: record.sig, ...(record.body === undefined ? {} : { body: record.body }) });
   }
 
-  async #call<T>(command: Command, request: unknown): Promise<T> {
-    let answer: Uint8Array;
-    try {
-      answer = await this.#peer.request(this.#db, command, Buffer.from(JSON.stringify(request)), { timeoutMs: this.#timeoutMs });
-    } catch (error) {
-      // The server's own code (BCDB_*) comes back wrapped as a remote error: unwrap it.
-      if (isTfgridError(error, RmbError.REMOTE_ERROR) && typeof error.details?.['code'] === 'string') {
-        throw new TfgridError(error.details['code'], typeof error.details['message'] === 'string' ? error.details['message'] : error.detail, { cause: error });
-      }
-      throw error;
-    }
-    return JSON.parse(Buffer.from(answer).toString('utf8')) as T;
+  #call<T>(command: Command, request: unknown): Promise<T> {
+    return requestJson<T>(this.#peer, this.#db, command, request, { timeoutMs: this.#timeoutMs });
   }
+
 }
 
 function parseRequest<T>(schema: z.ZodType<T>, payload: Uint8Array, command: string): T {

@@ -5,3 +5,4 @@ export { makeToken, readToken, verifyToken, tokenLifetimeMsMax, type Token } fro
 export { ChainPhonebook, StaticPhonebook, type Phonebook, type TwinEntry } from './phonebook.ts';
 export { connect, Peer, peerDefaults, type PeerOptions, type RequestOptions, type Handler } from './peer.ts';
 export { startRelay, relayDefaults, type Relay, type RelayOptions, type RelayMetrics } from './relay/server.ts';
+export { requestJson } from './json.ts';
