@@ -1,4 +1,5 @@
 // Benchmark helpers shared by every bench/: timed loops and a plain table printer.
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 export interface Rate {
@@ -57,4 +58,18 @@ export function formatRatio(value: number, goal?: number): string {
 export function formatMsPair(first: number, second: number): string {
   const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
   return `${ms(first)}/${ms(second)}`;
+}
+
+/** CPU time (user + system, ms) of these processes so far, from /proc (Linux; NaN elsewhere). */
+export function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
 }

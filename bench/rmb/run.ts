@@ -6,11 +6,11 @@
 // static one from fixed seeds (the chain is not in the measured path). Run with `npm run bench:rmb`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Identity } from '../../src/crypto/index.ts';
 import { StaticPhonebook, connect, startRelay, type Peer } from '../../src/rmb/index.ts';
+import { cpuMs } from '../lib/measure.ts';
 
 const sequentialCount = 3_000;
 const window = 64;
@@ -84,20 +84,6 @@ async function latency(send: Send, payload: Uint8Array): Promise<Stats> {
     samples.push(performance.now() - start);
   }
   return stats(samples);
-}
-
-/** CPU time (user + system, ms) of these processes so far, from /proc (Linux; NaN elsewhere). */
-function cpuMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    } catch {
-      return NaN;
-    }
-  }
-  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 /** `window` lanes (spread over the asking twins) keep one request each in flight. */

@@ -183,17 +183,23 @@ export interface ObjectDraft {
   readonly body: Json | null;
 }
 
-/** Builds and signs an object version by `identity` (twin `author`): the same for local and remote writers. */
-export function signObject(identity: Identity, author: number, draft: ObjectDraft, timeMs = Date.now()): { header: ObjectHeader; sig: string; body: Json | undefined } & EncodedParts {
+/** An object version ready to be signed: its header, their canonical JSON, and the digest to sign. */
+export function unsignedObject(authorKey: Uint8Array, author: number, draft: ObjectDraft, timeMs = Date.now()): { header: ObjectHeader; digest: Uint8Array; body: Json | undefined } & EncodedParts {
   const nonce = newNonce();
   const bodyJson = draft.body === null ? undefined : canonicalJson(draft.body);
   const header: ObjectHeader = {
     v: recordVersion, kind: 'object', collection: draft.collection, id: draft.id, version: draft.version, prev: draft.prev,
-    author, authorKey: toHex(identity.publicKey), timeMs, deleted: draft.deleted, tags: [...new Set(draft.tags)].sort(),
+    author, authorKey: toHex(authorKey), timeMs, deleted: draft.deleted, tags: [...new Set(draft.tags)].sort(),
     bodyHash: draft.body === null ? null : bodyHash(nonce, draft.body, bodyJson), nonce,
   };
   const headerJson = canonicalJson(header);
-  return { header, sig: signHeader(identity, header, headerJson), body: draft.body ?? undefined, headerJson, bodyJson };
+  return { header, digest: canonicalDigest(recordDomain, headerJson), body: draft.body ?? undefined, headerJson, bodyJson };
+}
+
+/** Builds and signs an object version by `identity` (twin `author`): the same for local and remote writers. */
+export function signObject(identity: Identity, author: number, draft: ObjectDraft, timeMs = Date.now()): { header: ObjectHeader; sig: string; body: Json | undefined } & EncodedParts {
+  const { digest, ...unsigned } = unsignedObject(identity.publicKey, author, draft, timeMs);
+  return { ...unsigned, sig: toHex(identity.sign(digest)) };
 }
 
 /** SHA-256 over domain, a zero byte and canonical JSON already encoded: digestOf() without encoding again. */

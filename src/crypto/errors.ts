@@ -12,5 +12,7 @@ export const CryptoError = {
   KEYSTORE_CORRUPT: 'CRYPTO_KEYSTORE_CORRUPT',
   KEYSTORE_NOT_FOUND: 'CRYPTO_KEYSTORE_NOT_FOUND',
   KEYSTORE_EXISTS: 'CRYPTO_KEYSTORE_EXISTS',
+  /** The signing thread is closed or died: nothing more is signed. */
+  SIGNER_UNAVAILABLE: 'CRYPTO_SIGNER_UNAVAILABLE',
 } as const;
 export type CryptoErrorCode = (typeof CryptoError)[keyof typeof CryptoError];

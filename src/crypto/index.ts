@@ -9,3 +9,4 @@ export { Identity, verifyValue } from './identity.ts';
 export { seal, open, box, unbox, keyId, sealOverheadBytes, boxOverheadBytes, SealVersion, BoxVersion } from './box.ts';
 export { writeKeystore, readKeystore, readKeystorePublic, defaultScryptParams, type ScryptParams, type KeystorePublic, type KeystoreOptions } from './keystore.ts';
 export { randomBytesPooled } from './random.ts';
+export { SignPool } from './sign-pool.ts';
