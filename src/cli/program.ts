@@ -12,6 +12,7 @@ import { flistCommand, hubCommand } from './flist.ts';
 import { zstorCommand } from './zstor.ts';
 import { explorerCommand } from './explorer.ts';
 import { nodeCommand } from './node.ts';
+import { botCommands } from './bot.ts';
 
 export const version = '0.1.0';
 
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(zstorCommand());
   program.addCommand(explorerCommand());
   program.addCommand(nodeCommand());
-  for (const command of [chainCommand(), ...gridCommands()]) program.addCommand(command);
+  for (const command of [chainCommand(), ...gridCommands(), ...botCommands()]) program.addCommand(command);
   forEachCommand(program, (c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   program.addHelpText('after', '\nExit codes: 0 ok, 1 the operation failed (or a signature is invalid), 2 bad usage or input.\nDocs: src/cli/README.md');
   return program;

@@ -1,0 +1,87 @@
+// One replica onto one node, the smart contract for IT as DESIGN.md tells it: build the
+// workloads, sign the deployment, create the node contract holding its hash (declaring the
+// resources, naming the deployment in its data), send it to the node, and poll until every
+// workload settled. Contract ids go into `created` as soon as they exist, so a caller that
+// fails later can cancel them (roll back).
+import { TfgridError, isTfgridError } from '../../base/index.ts';
+import { deploymentHashHex, deploymentSchema, signDeployment, ZosError, type Deployment } from '../../zos/index.ts';
+import { BotError } from '../errors.ts';
+import { buildWorkloads, containerIps } from '../core/build.ts';
+import type { PlannedReplica } from '../core/plan.ts';
+import { requirementOf } from '../core/rank.ts';
+import type { DeploymentSpec } from '../core/spec.ts';
+import type { Replica } from '../core/state.ts';
+import type { BotSession } from './session.ts';
+
+export interface ReplicaTarget {
+  readonly name: string;
+  readonly spec: DeploymentSpec;
+  readonly ipRange: string;
+  readonly subnet: string;
+  readonly planned: PlannedReplica;
+  /** Container name → flist URL or path (images resolved). */
+  readonly flists: Record<string, string>;
+}
+
+export const settleTimeoutMsDefault = 120_000;
+const pollMs = 50;
+
+export async function deployReplica(session: BotSession, target: ReplicaTarget, created: number[], onProgress: (text: string) => void = () => {}, settleTimeoutMs = settleTimeoutMsDefault): Promise<Replica> {
+  const { planned } = target;
+  const label = `${target.name}[${planned.replica}] on node ${planned.nodeId}`;
+  const unsigned = deploymentSchema.parse({
+    version: 0, twin_id: session.twinId, contract_id: 0,
+    // The time makes the hash unique, so a replica placed again on the same node gets a new contract.
+    description: `${target.name}/${planned.replica} @${Date.now()}`,
+    metadata: JSON.stringify({ bot: target.name, replica: planned.replica }),
+    signature_requirement: { requests: [{ twin_id: session.twinId, required: true, weight: 1 }], weight_required: 1 },
+    workloads: buildWorkloads(target.spec, target),
+  });
+  const signed = signDeployment(unsigned, session.identity, session.twinId);
+  const hash = deploymentHashHex(signed);
+  await session.included(session.chain.createNodeContract({
+    nodeId: planned.nodeId, deploymentHash: hash, resources: requirementOf(target.spec).resources,
+    deploymentData: JSON.stringify({ bot: target.name, replica: planned.replica }),
+  }, { wait: true }));
+  const contract = await session.chain.contractByNodeHash(planned.nodeId, hash);
+  if (contract === undefined) throw new TfgridError(BotError.DEPLOY_FAILED, `${label}: the contract was included but is not on the chain`);
+  created.push(contract.id);
+  onProgress(`${label}: contract ${contract.id} created`);
+  const node = await session.node(planned.nodeTwin);
+  await node.call('zos.deployment.deploy', { ...signed, contract_id: contract.id });
+  onProgress(`${label}: deployment accepted`);
+  await settle(session, planned.nodeTwin, contract.id, label, settleTimeoutMs, onProgress);
+  return { index: planned.replica, nodeId: planned.nodeId, nodeTwin: planned.nodeTwin, farmId: planned.farmId, contractId: contract.id, subnet: target.subnet, ips: containerIps(target.spec, target.subnet), sinceMs: Date.now() };
+}
+
+/** Polls until no workload is at init: BOT_DEPLOY_FAILED naming the workloads in error. */
+async function settle(session: BotSession, nodeTwin: number, contractId: number, label: string, timeoutMs: number, onProgress: (text: string) => void): Promise<void> {
+  const node = await session.node(nodeTwin, 5_000);
+  const deadline = Date.now() + timeoutMs;
+  let reported = '';
+  for (;;) {
+    const d = await node.call<Deployment>('zos.deployment.get', { contract_id: contractId });
+    const states = d.workloads.map((w) => `${w.name}:${w.result?.state ?? 'init'}`).join(' ');
+    if (states !== reported) onProgress(`${label}: ${(reported = states)}`);
+    const errors = d.workloads.filter((w) => w.result?.state === 'error');
+    if (errors.length > 0) throw new TfgridError(BotError.DEPLOY_FAILED, `${label}: ${errors.map((w) => `${w.name}: ${w.result?.message ?? ''}`).join('; ')}`);
+    if (d.workloads.every((w) => w.result !== undefined && w.result.state === 'ok')) return;
+    if (Date.now() > deadline) throw new TfgridError(BotError.DEPLOY_FAILED, `${label}: not settled after ${timeoutMs} ms (${states})`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** Cancels contracts; those already gone are fine. Returns the ones that could not be cancelled. */
+export async function cancelContracts(session: BotSession, ids: readonly number[]): Promise<Array<{ id: number; error: string }>> {
+  const failed: Array<{ id: number; error: string }> = [];
+  for (const id of ids) {
+    try {
+      if ((await session.chain.contract(id)) === undefined) continue;
+      await session.included(session.chain.cancelContract(id, { wait: true }));
+    } catch (error) {
+      if (isTfgridError(error, ZosError.NOT_FOUND)) continue;
+      failed.push({ id, error: (error as Error).message });
+    }
+  }
+  return failed;
+}
