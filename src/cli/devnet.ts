@@ -30,9 +30,10 @@ export function devnetCommand(): Command {
       '',
       'Next:',
       ...(s.explorer === undefined ? [] : [`  open ${s.explorer}/                 the explorer (grid statistics, node finder)`]),
-      `  export TFGRID_CHAIN=${s.chain} TFGRID_HUB=${s.hub}`,
-      '  tfgrid balance                      your default identity is funded (tfgrid identity new if you have none)',
-      `  tfgrid flist unpack ${s.images[0]?.url ?? '<image url>'} ./rootfs`,
+      `  export TFGRID_CHAIN=${s.chain} TFGRID_HUB=${s.hub} TFGRID_RELAY=${s.relay}${s.explorer === undefined ? '' : ` TFGRID_EXPLORER=${s.explorer}`}${s.zdb === undefined ? '' : ` TFGRID_BCDB_ZDB=${s.zdb}`}`,
+      '  tfgrid balance                      your default identity is funded (tfgrid identity new if you have none: then devnet down/up)',
+      `  tfgrid twin create --relay ${s.relay.replace(/^ws:\/\//, '')}`,
+      '  tfgrid deploy examples/web.yaml     then: tfgrid ps, tfgrid bot (self-healing), tfgrid down',
       '  tfgrid devnet status | logs <component> | down',
     ].join('\n'));
   }));

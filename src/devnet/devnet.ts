@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { z } from 'zod';
 import { TfgridError, createLogger, writeFileAtomic, type Logger } from '../base/index.ts';
 import { ChainClient } from '../chain/index.ts';
@@ -31,7 +32,7 @@ export interface DevnetOptions {
 const componentSchema = z.object({ name: z.string(), pid: z.number().int(), url: z.string(), health: z.string().optional(), log: z.string() });
 const stateSchema = z.object({
   startedMs: z.number(), dir: z.string(),
-  chain: z.string(), relay: z.string(), hub: z.string(), explorer: z.string().optional(), note: z.string().optional(),
+  chain: z.string(), relay: z.string(), hub: z.string(), explorer: z.string().optional(), zdb: z.string().optional(), note: z.string().optional(),
   twins: z.record(z.string(), z.number()),
   images: z.array(z.object({ name: z.string(), url: z.string() })),
   components: z.array(componentSchema),
@@ -107,6 +108,9 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
     step('starting the explorer (the first start builds its web UI)');
     const explorerUrl = `http://127.0.0.1:${port(3)}`;
     components.push(await start(options, 'explorer', ['explorer', '--chain', chainUrl, '--port', String(port(3)), '--db', join(options.dir, 'explorer', 'index.sqlite')], explorerUrl, `${explorerUrl}/health`, 180_000));
+    step('starting a 0-db for your 3Bot\'s desired state (BCDB)');
+    const zdbPort = port(4);
+    components.push(await start(options, 'zdb', ['zdb', '--listen', '127.0.0.1', '--port', String(zdbPort), '--data', join(options.dir, 'zdb', 'data'), '--index', join(options.dir, 'zdb', 'index')], `127.0.0.1:${zdbPort}`, () => listening(zdbPort)));
     const nodes = options.nodes ?? 3;
     let nodesNote: string | undefined;
     if (nodes > 0 && process.getuid?.() !== 0) {
@@ -127,7 +131,7 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
         '--country', ['Belgium', 'Egypt', 'Tanzania'][(i - 1) % 3]!, '--city', ['Ghent', 'Cairo', 'Zanzibar'][(i - 1) % 3]!,
       ], `node ${i}`, ready, 60_000));
     }
-    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, twins, images, components, ...(nodesNote === undefined ? {} : { note: nodesNote }) };
+    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, zdb: `127.0.0.1:${zdbPort}`, twins, images, components, ...(nodesNote === undefined ? {} : { note: nodesNote }) };
     await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify(state, null, 2));
     return state;
   } catch (error) {
@@ -203,6 +207,16 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function healthy(url: string): Promise<boolean> {
