@@ -21,6 +21,8 @@ export interface DevnetOptions {
   readonly dir: string;
   /** Zero-OS nodes to start in the devnet's farm (they need root, runc, ip, iptables). Default 3. */
   readonly nodes?: number;
+  /** Prefix of node i's system names (bridges, veths, namespaces): `<prefix><i>`. Default 'dv'. */
+  readonly nodePrefix?: string;
   /** First port; components take the next ones (chain, relay, hub, explorer, zdbs). */
   readonly basePort: number;
   /** The user's tfgrid home: its default identity gets funded. */
@@ -127,7 +129,7 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
       };
       components.push(await start(options, `node${i}`, [
         'node', '--farm', String(farmId), '--name', `node${i}`, '--chain', chainUrl, '--relay', `ws://${relayName}`,
-        '--data', join(options.dir, 'nodes', `node${i}`), '--prefix', `dv${i}`, '--zdb-port', String(port(10 + i)), '--zdb-listen', '127.0.0.1',
+        '--data', join(options.dir, 'nodes', `node${i}`), '--prefix', `${options.nodePrefix ?? 'dv'}${i}`, '--zdb-port', String(port(10 + i)), '--zdb-listen', '127.0.0.1',
         '--country', ['Belgium', 'Egypt', 'Tanzania'][(i - 1) % 3]!, '--city', ['Ghent', 'Cairo', 'Zanzibar'][(i - 1) % 3]!,
       ], `node ${i}`, ready, 60_000));
     }

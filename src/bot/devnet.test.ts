@@ -1,0 +1,86 @@
+// The whole grid as a user meets it: `devnet up`, a funded twin, `tfgrid deploy examples/web.yaml`,
+// the page fetched at its address, the contract billed, one node process killed -9, `tfgrid bot`
+// moving the site to another node where the page answers again, `tfgrid down` ending the
+// contracts and the billing. Real processes throughout (chain, relay, hub, explorer, 0-db, nodes
+// with runc); root only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../base/testing.ts';
+import { ChainClient } from '../chain/index.ts';
+import { readKeystorePublic } from '../crypto/index.ts';
+import { devnetDown, devnetUp } from '../devnet/index.ts';
+import { findBusybox } from '../flist/index.ts';
+import { sweep } from '../zos/testing.ts';
+import { cliMain, json, tfgrid } from '../cli/testing.ts';
+
+const root = process.getuid?.() === 0;
+const ready = root && existsSync('/usr/sbin/runc') && findBusybox() !== undefined;
+const prefix = 'tdv';
+
+async function page(ip: string): Promise<string> {
+  try {
+    return await (await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(2000) })).text();
+  } catch {
+    return '';
+  }
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+test('devnet → deploy → billed → node killed → healed by the bot → down', { skip: ready ? false : 'needs root, runc (Debian runc) and busybox-static' }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'tfgrid-e2e-'));
+  const dir = join(home, 'devnet');
+  const basePort = (await freePort()) % 20_000 + 30_000;
+  let bot: ReturnType<typeof spawn> | undefined;
+  try {
+    assert.equal(tfgrid(home, ['identity', 'new']).status, 0);
+    const state = await devnetUp({ dir, basePort, userHome: home, nodes: 2, nodePrefix: prefix });
+    const env = { TFGRID_CHAIN: state.chain, TFGRID_HUB: state.hub, TFGRID_RELAY: state.relay, TFGRID_EXPLORER: state.explorer!, TFGRID_BCDB_ZDB: state.zdb! };
+    const run = (...args: string[]) => tfgrid(home, args, { env });
+    assert.equal(run('twin', 'create', '--relay', state.relay.replace('ws://', '')).status, 0);
+    const me = (await readKeystorePublic(join(home, 'identities', 'default.json'))).publicKey;
+    const chain = new ChainClient({ url: state.chain });
+    const deployed = run('deploy', join(import.meta.dirname, '..', '..', 'examples', 'web.yaml'));
+    assert.equal(deployed.status, 0, deployed.stderr);
+    type Ps = { replicas: Array<{ replica: { nodeId: number; contractId: number; ips: Record<string, string> }; workloads: Record<string, string> }> };
+    const placed = () => json<Ps>(run('ps', '--json')).replicas[0]!.replica;
+    const first = placed();
+    assert.match(await page(first.ips['httpd']!), /Hello from a tfgrid workload/);
+    // Billing: the devnet bills every 10 s; the user's balance goes down.
+    const before = BigInt((await chain.account(me))!.balance);
+    await until('a bill', 30_000, async () => (BigInt((await chain.account(me))!.balance) < before ? true : undefined));
+    // Kill -9 the node serving the page; the bot moves the site.
+    bot = spawn(process.execPath, [cliMain, 'bot'], { env: { PATH: process.env['PATH'] ?? '', TFGRID_HOME: home, TFGRID_PASSPHRASE: 'test-pass', ...env }, stdio: 'ignore' });
+    const nodeNames = state.components.filter((c) => c.name.startsWith('node'));
+    const nodeOf = async (name: string) => (await chain.nodeByTwin((await chain.twinByAccount((await readKeystorePublic(join(dir, 'home', 'identities', `${name}.json`))).publicKey))!.id))!.id;
+    const victim = (await Promise.all(nodeNames.map(async (c) => ((await nodeOf(c.name)) === first.nodeId ? c : undefined)))).find((c) => c !== undefined)!;
+    process.kill(victim.pid, 'SIGKILL');
+    const moved = await until('the site on another node', 45_000, async () => {
+      const now = placed();
+      return now.nodeId !== first.nodeId && /Hello/.test(await page(now.ips['httpd']!)) ? now : undefined;
+    });
+    assert.notEqual(moved.contractId, first.contractId);
+    assert.equal((await chain.contract(first.contractId))?.state ?? 'Deleted', 'Deleted', 'the old contract was cancelled');
+    // Down: contracts cancelled, billing stops.
+    bot.kill('SIGTERM');
+    assert.equal(run('down').status, 0);
+    assert.equal((await chain.contract(moved.contractId))?.state ?? 'Deleted', 'Deleted');
+  } finally {
+    bot?.kill('SIGKILL');
+    await devnetDown(dir);
+    for (const i of [1, 2]) await sweep(`${prefix}${i}`, join(dir, 'nodes', `node${i}`));
+    rmSync(home, { recursive: true, force: true });
+  }
+});
