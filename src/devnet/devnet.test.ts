@@ -10,16 +10,16 @@ import { ChainClient } from '../chain/index.ts';
 import { downloadFlist, findBusybox, unpack } from '../flist/index.ts';
 import { devnetDown, devnetStatus, devnetUp } from './index.ts';
 
-test('devnet up starts chain, relay, hub with images, the explorer and a node; status sees them; down stops them', { skip: findBusybox() === undefined ? 'busybox-static is not installed' : false }, async () => {
+test('devnet up starts chain, relay, hub with images, the explorer, a 0-db and a node; status sees them; down stops them', { skip: findBusybox() === undefined ? 'busybox-static is not installed' : false }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'tfgrid-devnet-'));
   const dir = join(home, 'devnet');
   // Three consecutive free ports are not guaranteed; a free one far from others is likely enough.
   const basePort = (await freePort()) % 20_000 + 30_000;
   try {
     const root = process.getuid?.() === 0;
-    const state = await devnetUp({ dir, basePort, userHome: home, nodes: 1 });
+    const state = await devnetUp({ dir, basePort, userHome: home, nodes: 1, nodePrefix: 'tdn' });
     const { components } = await devnetStatus(dir);
-    assert.deepEqual(components.map((c) => [c.name, c.running && c.healthy]), [['chain', true], ['relay', true], ['hub', true], ['explorer', true], ...(root ? [['node1', true]] : [])]);
+    assert.deepEqual(components.map((c) => [c.name, c.running && c.healthy]), [['chain', true], ['relay', true], ['hub', true], ['explorer', true], ['zdb', true], ...(root ? [['node1', true]] : [])]);
     if (!root) assert.match(state.note ?? '', /need root/);
     else assert.equal((await new ChainClient({ url: state.chain }).node(1))?.farmId, 1, 'the node registered in the devnet farm');
     const stats = await (await fetch(`${state.explorer!}/stats`)).json() as { twins?: number };
