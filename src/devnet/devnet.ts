@@ -114,12 +114,11 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
     const zdbPort = port(4);
     components.push(await start(options, 'zdb', ['zdb', '--listen', '127.0.0.1', '--port', String(zdbPort), '--data', join(options.dir, 'zdb', 'data'), '--index', join(options.dir, 'zdb', 'index')], `127.0.0.1:${zdbPort}`, () => listening(zdbPort)));
     const nodes = options.nodes ?? 3;
-    let nodesNote: string | undefined;
-    if (nodes > 0 && process.getuid?.() !== 0) {
-      nodesNote = 'no nodes: Zero-OS nodes need root (run `sudo npm start` for a grid that runs containers)';
-      step(nodesNote);
-    }
-    for (let i = 1; i <= nodes && nodesNote === undefined; i++) {
+    // Without root the nodes run storage-only: zdb workloads on their own 0-db, no containers.
+    const storageOnly = process.getuid?.() !== 0;
+    const nodesNote = nodes > 0 && storageOnly ? 'nodes run storage-only (zdb workloads): containers, networks and volumes need root (sudo npm start)' : undefined;
+    if (nodesNote !== undefined) step(nodesNote);
+    for (let i = 1; i <= nodes; i++) {
       step(`starting node ${i} of ${nodes}`);
       const id = nodeIds[i - 1]!;
       const nodeClient = new ChainClient({ url: chainUrl, identity: id });
@@ -131,6 +130,7 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
         'node', '--farm', String(farmId), '--name', `node${i}`, '--chain', chainUrl, '--relay', `ws://${relayName}`,
         '--data', join(options.dir, 'nodes', `node${i}`), '--prefix', `${options.nodePrefix ?? 'dv'}${i}`, '--zdb-port', String(port(10 + i)), '--zdb-listen', '127.0.0.1',
         '--country', ['Belgium', 'Egypt', 'Tanzania'][(i - 1) % 3]!, '--city', ['Ghent', 'Cairo', 'Zanzibar'][(i - 1) % 3]!,
+        ...(storageOnly ? ['--storage-only'] : []),
       ], `node ${i}`, ready, 60_000));
     }
     const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, zdb: `127.0.0.1:${zdbPort}`, twins, images, components, ...(nodesNote === undefined ? {} : { note: nodesNote }) };

@@ -42,5 +42,7 @@ export const ZosError = {
   MISSING_SYSTEM: 'ZOS_MISSING_SYSTEM',
   /** The node is not registered yet, or is shutting down. */
   NOT_READY: 'ZOS_NOT_READY',
+  /** A storage-only node (run without root) takes zdb workloads only. */
+  UNSUPPORTED: 'ZOS_UNSUPPORTED',
 } as const;
 export type ZosErrorCode = (typeof ZosError)[keyof typeof ZosError];

@@ -49,6 +49,11 @@ export interface NodeOptions {
   /** The node's 0-db server: where it listens and the addresses put in zdb results. */
   readonly zdb?: { readonly host?: string; readonly port?: number; readonly advertise?: readonly string[] };
   readonly forwarding?: boolean;
+  /**
+   * Run without root: only `zdb` workloads (on the node's own 0-db, which needs no privilege);
+   * deployments with volumes, networks or containers are refused with ZOS_UNSUPPORTED.
+   */
+  readonly storageOnly?: boolean;
   readonly startGraceMs?: number;
   /** Shared flist block cache (default <data>/cache/blocks). */
   readonly cacheDir?: string;
@@ -69,8 +74,8 @@ function relayHost(url: string): string {
 }
 
 export async function startNode(options: NodeOptions): Promise<ZosNode> {
-  const missing = missingSystem();
-  if (missing !== undefined) throw new TfgridError(ZosError.MISSING_SYSTEM, missing);
+  const missing = options.storageOnly === true ? undefined : missingSystem();
+  if (missing !== undefined) throw new TfgridError(ZosError.MISSING_SYSTEM, `${missing} (or run with --storage-only: zdb workloads only)`);
   const prefix = options.prefix ?? 'zos';
   if (!prefixPattern.test(prefix)) throw new TfgridError(ZosError.INVALID, `prefix ${prefix}: 1–4 of [a-z0-9], starting with a letter`);
   const log = options.log ?? createLogger({ component: 'zos' });
@@ -192,6 +197,10 @@ export class ZosNode {
 
   async #accept(caller: number, deployment: Deployment, heldNow?: Resources) {
     if (caller !== deployment.twin_id) throw new TfgridError(ZosError.UNAUTHORIZED, `twin ${caller} may not deploy for twin ${deployment.twin_id}`);
+    if (this.#parts.options.storageOnly === true) {
+      const others = [...new Set(deployment.workloads.map((w) => w.type).filter((type) => type !== 'zdb'))];
+      if (others.length > 0) throw new TfgridError(ZosError.UNSUPPORTED, `this node runs without root (storage only): it takes zdb workloads, not ${others.join(', ')}`);
+    }
     const chain = this.#parts.chain;
     const twinIds = [...new Set(deployment.signature_requirement.requests.map((r) => r.twin_id))];
     const twins = await Promise.all(twinIds.map((id) => chain.twin(id)));
