@@ -1,12 +1,13 @@
 // The explorer's pure rules, by hand: node status (up / standby / down and the 24 h window), the
 // same rule as SQL over an in-memory SQLite table (agrees with the function at every sample),
-// free resources with Zero-OS's memory reserve, the uptime timeline, and query checking.
+// free resources with Zero-OS's memory reserve (and their SQL as stored generated columns, against
+// the function), the uptime timeline, and query checking.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { prng, seedFromEnv } from '../../base/testing.ts';
-import { freeResources, zosReservedMru } from './resources.ts';
-import { nodeStatus, statusBounds, statusConditionSql, explorerStatuses } from './status.ts';
+import { freeResources, freeSql, zosReservedMru } from './resources.ts';
+import { nodeStatus, poweredDownExprSql, statusBounds, statusConditionSql, statusRankSql, explorerStatuses } from './status.ts';
 import { uptimeTimeline } from './uptime.ts';
 import { nodeQuerySchema, nodeWhere } from './node-query.ts';
 
@@ -26,19 +27,49 @@ test('status: up within 2 intervals unless powered down; standby when powered do
   assert.equal(node(24 * 60 * minute + 1, 'Down'), 'down');
 });
 
-test('status: the SQL condition agrees with the function on random nodes (SEED replays)', () => {
+test('status: the SQL condition (over the generated powered_down column) agrees with the function on random nodes (SEED replays)', () => {
   const seed = seedFromEnv();
   const random = prng(seed);
   const db = new DatabaseSync(':memory:');
-  db.exec('CREATE TABLE nodes (id INTEGER PRIMARY KEY, last_uptime_ms INTEGER, power_target TEXT, power_state TEXT)');
+  db.exec(`CREATE TABLE nodes (id INTEGER PRIMARY KEY, last_uptime_ms INTEGER, power_target TEXT, power_state TEXT, powered_down INTEGER GENERATED ALWAYS AS (${poweredDownExprSql}) STORED)`);
   const insert = db.prepare('INSERT INTO nodes VALUES (?, ?, ?, ?)');
   const nodes = Array.from({ length: 500 }, (_, id) => ({ id, lastUptimeMs: now - Math.floor(random() * 30 * 60 * minute), powerTarget: random() < 0.3 ? 'Down' : 'Up', powerState: random() < 0.2 ? 'Down' : 'Up' }));
   for (const n of nodes) insert.run(n.id, n.lastUptimeMs, n.powerTarget, n.powerState);
+  // Power changes after the insert: the generated column follows.
+  const power = db.prepare('UPDATE nodes SET power_target = ?, power_state = ? WHERE id = ?');
+  for (const n of nodes.filter(() => random() < 0.2)) {
+    [n.powerTarget, n.powerState] = [random() < 0.5 ? 'Down' : 'Up', random() < 0.5 ? 'Down' : 'Up'];
+    power.run(n.powerTarget, n.powerState, n.id);
+  }
   for (const status of explorerStatuses) {
     const condition = statusConditionSql(status, bounds);
     const got = db.prepare(`SELECT id FROM nodes n WHERE ${condition.sql} ORDER BY id`).all(...condition.params).map((r) => r['id']);
     assert.deepEqual(got, nodes.filter((n) => nodeStatus(n, bounds) === status).map((n) => n.id), `status ${status}, SEED=${seed}`);
   }
+  const rank = statusRankSql(bounds);
+  const ranks = db.prepare(`SELECT ${rank.sql} AS rank FROM nodes n ORDER BY id`).all(...rank.params).map((r) => r['rank']);
+  assert.deepEqual(ranks, nodes.map((n) => explorerStatuses.indexOf(nodeStatus(n, bounds))), `rank, SEED=${seed}`);
+});
+
+test('free resources: the SQL of the stored free_* columns agrees with the function on random nodes (SEED replays)', () => {
+  const seed = seedFromEnv();
+  const random = prng(seed);
+  const units = ['cru', 'mru', 'sru', 'hru'] as const;
+  const db = new DatabaseSync(':memory:');
+  db.exec(`CREATE TABLE nodes (id INTEGER PRIMARY KEY, ${units.map((u) => `total_${u} INTEGER, used_${u} INTEGER`).join(', ')},
+    ${units.map((u) => `free_${u} INTEGER GENERATED ALWAYS AS (${freeSql[u]}) STORED`).join(', ')})`);
+  const insert = db.prepare(`INSERT INTO nodes (id, ${units.map((u) => `total_${u}, used_${u}`).join(', ')}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const gib = 2 ** 30;
+  // Totals around the 20 GiB where Zero-OS's reserve switches from 2 GiB to a tenth; used may exceed total.
+  const amount = (scale: number) => Math.floor(random() * scale);
+  const nodes = Array.from({ length: 500 }, (_, id) => {
+    const total = { cru: amount(128), mru: random() < 0.1 ? 20 * gib + amount(3) - 1 : amount(512 * gib), sru: amount(8 * 1024 * gib), hru: amount(16 * 1024 * gib) };
+    const used = { cru: amount(160), mru: amount(600 * gib), sru: amount(8 * 1024 * gib), hru: random() < 0.5 ? 0 : amount(16 * 1024 * gib) };
+    return { id, total, used };
+  });
+  for (const n of nodes) insert.run(n.id, ...units.flatMap((u) => [n.total[u], n.used[u]]));
+  const got = db.prepare('SELECT free_cru AS cru, free_mru AS mru, free_sru AS sru, free_hru AS hru FROM nodes ORDER BY id').all().map((r) => ({ ...r }));
+  assert.deepEqual(got, nodes.map((n) => freeResources(n.total, n.used)), `SEED=${seed}`);
 });
 
 test('free resources keep max(total/10, 2 GiB) of memory for Zero-OS', () => {

@@ -3,7 +3,6 @@
 // then turned into SQL over the index's nodes table (`n`) and farms table (`f`). Pure: the SQL
 // text is built only from fixed fragments; every value is a bound parameter.
 import { z } from 'zod';
-import { freeSql } from './resources.ts';
 import { explorerStatuses, statusConditionSql, statusRankSql, type StatusBounds } from './status.ts';
 
 export const pageSizeMax = 1_000;
@@ -20,13 +19,13 @@ export function listOf<T extends z.ZodType>(item: T): z.ZodType<Array<z.output<T
   return z.preprocess(split, z.array(item).min(1).max(listItemsMax)).describe('comma-separated list');
 }
 
-/** Sort keys and the SQL they order by (status and free_* are computed). */
+/** Sort keys and the SQL they order by (status is computed; free_* are stored generated columns). */
 export const nodeSortColumns = {
   node_id: 'n.id', farm_id: 'n.farm_id', twin_id: 'n.twin_id', country: 'n.country', city: 'n.city',
   uptime: 'n.uptime_sec', created: 'n.created_ms', updated_at: 'n.updated_ms', last_uptime: 'n.last_uptime_ms',
   total_cru: 'n.total_cru', total_mru: 'n.total_mru', total_sru: 'n.total_sru', total_hru: 'n.total_hru',
   used_cru: 'n.used_cru', used_mru: 'n.used_mru', used_sru: 'n.used_sru', used_hru: 'n.used_hru',
-  free_cru: `(${freeSql.cru})`, free_mru: `(${freeSql.mru})`, free_sru: `(${freeSql.sru})`, free_hru: `(${freeSql.hru})`,
+  free_cru: 'n.free_cru', free_mru: 'n.free_mru', free_sru: 'n.free_sru', free_hru: 'n.free_hru',
   price_usd: 'n.price_usd', rented: '(n.rent_contract_id > 0)', contracts: 'n.node_contracts',
   certification: 'n.certification', farm_free_ips: 'f.ips_free', status: 'status',
 } as const;
@@ -83,7 +82,7 @@ export function nodeWhere(query: NodeQuery, bounds: StatusBounds): SqlPart {
   }
   for (const unit of ['cru', 'mru', 'sru', 'hru'] as const) {
     const free = query[`free_${unit}`];
-    if (free !== undefined) add(`(${freeSql[unit]}) >= ?`, free);
+    if (free !== undefined) add(`n.free_${unit} >= ?`, free);
     const total = query[`total_${unit}`];
     if (total !== undefined) add(`n.total_${unit} >= ?`, total);
   }
@@ -118,6 +117,51 @@ export function nodeWhere(query: NodeQuery, bounds: StatusBounds): SqlPart {
 /** Does the WHERE clause read the farms table (so a count must join it)? */
 export function needsFarm(query: NodeQuery): boolean {
   return query.farm_name !== undefined || query.farm_name_contains !== undefined || query.free_ips !== undefined || query.owned_by !== undefined;
+}
+
+/** The narrow index of status and free resources (last_uptime_ms, powered_down, free_*): a count,
+ *  or a page's ids, whose filters (and sort key) are only these reads it alone, not the rows. */
+export const statusFreeIndex = 'nodes_status_free';
+
+/** Indexes in sort order, by sort key (node_id: the table itself, in rowid order). */
+export const nodeOrderIndexes: Partial<Record<NodeSortColumn, string>> = { farm_id: 'nodes_farm', twin_id: 'nodes_twin', last_uptime: statusFreeIndex };
+
+const statusFreeFilters = new Set<string>(['status', 'free_cru', 'free_mru', 'free_sru', 'free_hru']);
+const statusFreeSorts = new Set<NodeSortColumn>(['node_id', 'status', 'last_uptime', 'free_cru', 'free_mru', 'free_sru', 'free_hru']);
+const notFilters = new Set<string>(['page', 'size', 'sort_by', 'sort_order']);
+
+/** Do only status and free filters apply (at least one)? */
+function statusFreeOnly(query: NodeQuery): boolean {
+  const filters = Object.entries(query).filter(([key, value]) => value !== undefined && !notFilters.has(key)).map(([key]) => key);
+  return filters.length > 0 && filters.every((key) => statusFreeFilters.has(key));
+}
+
+function withFarm(query: NodeQuery, nodes: string, join: 'JOIN' | 'CROSS JOIN'): string {
+  return needsFarm(query) || query.sort_by === 'farm_free_ips' ? `${nodes} ${join} farms f ON f.id = n.farm_id` : nodes;
+}
+
+/** The count of matches: over the status/free index alone when only those filter. */
+export function nodeCountSql(query: NodeQuery, where: SqlPart): SqlPart {
+  const nodes = statusFreeOnly(query) ? `nodes n INDEXED BY ${statusFreeIndex}` : 'nodes n';
+  const from = needsFarm(query) ? `${nodes} JOIN farms f ON f.id = n.farm_id` : nodes;
+  return { sql: `SELECT count(*) AS total FROM ${from} WHERE ${where.sql}`, params: where.params };
+}
+
+/** The ids of a page, in order, once the count (`matches` of `nodes`) is known; the rows are read
+ *  by id after, so no sort carries wide rows. Walking in sort order (the table or a sort index)
+ *  and testing each row reads about page × size × nodes / matches rows, where the filters' plan
+ *  reads every match and sorts: walk when that reads fewer (CROSS JOIN keeps nodes the outer
+ *  loop). Else, when only status and free filters apply and the sort key is in the status/free
+ *  index, scan that index alone (a top-N sort of narrow entries); else SQLite plans. */
+export function nodePageSql(query: NodeQuery, where: SqlPart, bounds: StatusBounds, matches: number, nodes: number): SqlPart {
+  const index = nodeOrderIndexes[query.sort_by];
+  const walk = query.sort_by === 'node_id' ? 'nodes n NOT INDEXED' : index === undefined ? undefined : `nodes n INDEXED BY ${index}`;
+  const rowsWalked = (query.page * query.size * nodes) / Math.max(matches, 1);
+  const from = walk !== undefined && rowsWalked <= matches ? withFarm(query, walk, 'CROSS JOIN')
+    : statusFreeOnly(query) && statusFreeSorts.has(query.sort_by) ? `nodes n INDEXED BY ${statusFreeIndex}`
+    : withFarm(query, 'nodes n', 'JOIN');
+  const order = nodeOrder(query, bounds);
+  return { sql: `SELECT n.id AS id FROM ${from} WHERE ${where.sql} ${order.sql}`, params: [...where.params, ...order.params] };
 }
 
 /** ORDER BY … LIMIT … OFFSET …, ties broken by node id so pages never overlap. */

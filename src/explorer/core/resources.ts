@@ -28,7 +28,8 @@ export function monthlyPriceUsd(total: Resources, policy: PricingPolicy | undefi
   return rentCostUsdUnits(total, monthMs, policy) / usdUnits;
 }
 
-/** The SQL for free resources over the nodes table's total_* and used_* columns (see freeResources). */
+/** The SQL for free resources over the nodes table's total_* and used_* columns (see
+ *  freeResources): the index stores them as the generated columns free_cru … free_hru. */
 export const freeSql = {
   cru: 'total_cru - used_cru',
   mru: `total_mru - used_mru - max(total_mru / 10, ${zosReservedMruBytesMin})`,

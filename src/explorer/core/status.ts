@@ -37,24 +37,29 @@ export function nodeStatus(node: StatusInput, bounds: StatusBounds): ExplorerSta
   return ExplorerStatus.down;
 }
 
-const poweredDownSql = "(n.power_target = 'Down' OR n.power_state = 'Down')";
+/** Is the node powered down (farmer's target or node's state Down)? SQL over the nodes table's
+ *  own columns: the index stores it as the generated column `powered_down` (0/1). */
+export const poweredDownExprSql = "(power_target = 'Down' OR power_state = 'Down')";
+const poweredDown = 'n.powered_down = 1';
+const poweredUp = 'n.powered_down = 0';
 
-/** The same rule in SQL over the nodes table aliased `n`: one condition per status, with its parameters. */
+/** The same rule in SQL over the nodes table aliased `n` (its stored `powered_down` and indexed
+ *  `last_uptime_ms`): one condition per status, with its parameters. */
 export function statusConditionSql(status: ExplorerStatusName, bounds: StatusBounds): { sql: string; params: number[] } {
   switch (status) {
     case ExplorerStatus.up:
-      return { sql: `(NOT ${poweredDownSql} AND n.last_uptime_ms >= ?)`, params: [bounds.upSinceMs] };
+      return { sql: `(${poweredUp} AND n.last_uptime_ms >= ?)`, params: [bounds.upSinceMs] };
     case ExplorerStatus.standby:
-      return { sql: `(${poweredDownSql} AND n.last_uptime_ms >= ?)`, params: [bounds.standbySinceMs] };
+      return { sql: `(${poweredDown} AND n.last_uptime_ms >= ?)`, params: [bounds.standbySinceMs] };
     case ExplorerStatus.down:
-      return { sql: `NOT ((NOT ${poweredDownSql} AND n.last_uptime_ms >= ?) OR (${poweredDownSql} AND n.last_uptime_ms >= ?))`, params: [bounds.upSinceMs, bounds.standbySinceMs] };
+      return { sql: `NOT ((${poweredUp} AND n.last_uptime_ms >= ?) OR (${poweredDown} AND n.last_uptime_ms >= ?))`, params: [bounds.upSinceMs, bounds.standbySinceMs] };
   }
 }
 
 /** A sortable rank of the status (up 0, standby 1, down 2) in SQL, with its parameters. */
 export function statusRankSql(bounds: StatusBounds): { sql: string; params: number[] } {
   return {
-    sql: `(CASE WHEN NOT ${poweredDownSql} AND n.last_uptime_ms >= ? THEN 0 WHEN ${poweredDownSql} AND n.last_uptime_ms >= ? THEN 1 ELSE 2 END)`,
+    sql: `(CASE WHEN ${poweredUp} AND n.last_uptime_ms >= ? THEN 0 WHEN ${poweredDown} AND n.last_uptime_ms >= ? THEN 1 ELSE 2 END)`,
     params: [bounds.upSinceMs, bounds.standbySinceMs],
   };
 }

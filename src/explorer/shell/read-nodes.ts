@@ -2,7 +2,7 @@
 // uptime history. Rows become the JSON views here; status is computed from the head's time.
 import type { Resources } from '../../chain/index.ts';
 import { freeResources } from '../core/resources.ts';
-import { needsFarm, nodeOrder, nodeWhere, type NodeQuery } from '../core/node-query.ts';
+import { nodeCountSql, nodePageSql, nodeWhere, type NodeQuery } from '../core/node-query.ts';
 import { nodeStatus, statusBounds, type ExplorerStatusName, type StatusBounds } from '../core/status.ts';
 import { uptimeTimeline, type UptimeTimeline } from '../core/uptime.ts';
 import type { Statements } from './statements.ts';
@@ -57,7 +57,8 @@ interface NodeRow {
   rent_contract_id: number; rented_by: number; node_contracts: number; price_usd: number;
 }
 
-const nodeSelect = 'SELECT n.*, f.name AS farm_name, f.ips_free AS farm_free_ips FROM nodes n JOIN farms f ON f.id = n.farm_id';
+const nodeColumns = 'n.*, f.name AS farm_name, f.ips_free AS farm_free_ips';
+const nodeSelect = `SELECT ${nodeColumns} FROM nodes n JOIN farms f ON f.id = n.farm_id`;
 export const uptimeHistoryWindowMs = 7 * 24 * 3_600_000;
 
 export function nodeView(row: NodeRow, bounds: StatusBounds): NodeView {
@@ -92,14 +93,20 @@ export class NodeReader {
     return statusBounds(this.#store.head().timestampMs, this.#store.uptimeIntervalMs());
   }
 
+  /** The page and the exact total: the count first (over the status/free index when it covers
+   *  the filters), then the page's ids by the plan the count says is cheaper (nodePageSql), then
+   *  those rows. */
   list(query: NodeQuery): Page<NodeView> {
     const bounds = this.bounds();
     const where = nodeWhere(query, bounds);
-    const order = nodeOrder(query, bounds);
-    const rows = this.#statements.all<NodeRow>(`${nodeSelect} WHERE ${where.sql} ${order.sql}`, [...where.params, ...order.params]);
-    const from = needsFarm(query) ? 'nodes n JOIN farms f ON f.id = n.farm_id' : 'nodes n';
-    const total = this.#statements.get<{ total: number }>(`SELECT count(*) AS total FROM ${from} WHERE ${where.sql}`, where.params)?.total ?? 0;
-    return { total, page: query.page, size: query.size, items: rows.map((row) => nodeView(row, bounds)) };
+    const count = nodeCountSql(query, where);
+    const total = this.#statements.get<{ total: number }>(count.sql, count.params)?.total ?? 0;
+    if (total <= (query.page - 1) * query.size) return { total, page: query.page, size: query.size, items: [] };
+    const nodes = this.#statements.get<{ n: number }>('SELECT count(*) AS n FROM nodes')?.n ?? 0;
+    const page = nodePageSql(query, where, bounds, total, nodes);
+    const ids = this.#statements.all<{ id: number }>(page.sql, page.params).map((row) => row.id);
+    const rows = new Map(this.#statements.all<NodeRow>(`${nodeSelect} WHERE n.id IN (${ids.map(() => '?').join(', ')})`, ids).map((row) => [row.id, row]));
+    return { total, page: query.page, size: query.size, items: ids.map((id) => nodeView(rows.get(id)!, bounds)) };
   }
 
   one(nodeId: number): (NodeView & { uptime: UptimeTimeline & { fromMs: number; toMs: number } }) | undefined {

@@ -2,7 +2,13 @@
 // always be rebuilt from the chain, so a schema change bumps the version and re-indexes rather
 // than migrating. Amounts of TFT are INTEGER units (10^7 per TFT; 2^63 units is far above any
 // total), resources are cores and bytes, times are block timestamps in ms.
-export const indexSchemaVersion = 1;
+// Version 2: the nodes' stored free_* and powered_down columns and their indexes (version 1 had
+// none: an index of version 1 is rebuilt, see store.ts).
+import { freeSql } from '../core/resources.ts';
+import { statusFreeIndex } from '../core/node-query.ts';
+import { poweredDownExprSql } from '../core/status.ts';
+
+export const indexSchemaVersion = 2;
 
 export const indexTables = ['meta', 'blocks', 'pricing', 'twins', 'farms', 'public_ips', 'nodes', 'contracts', 'bills', 'uptime'] as const;
 
@@ -32,11 +38,25 @@ CREATE TABLE nodes (
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, uptime_sec INTEGER NOT NULL DEFAULT 0, last_uptime_ms INTEGER NOT NULL,
   power_target TEXT NOT NULL DEFAULT 'Up', power_state TEXT NOT NULL DEFAULT 'Up', power_changed_ms INTEGER NOT NULL,
   rent_contract_id INTEGER NOT NULL DEFAULT 0, rented_by INTEGER NOT NULL DEFAULT 0,
-  node_contracts INTEGER NOT NULL DEFAULT 0, price_usd REAL NOT NULL DEFAULT 0);
+  node_contracts INTEGER NOT NULL DEFAULT 0, price_usd REAL NOT NULL DEFAULT 0,
+  -- Kept by SQLite itself on every write of the columns they read, by the rules in core/
+  -- (free resources: resources.ts freeSql; power: status.ts), so /nodes filters, counts and sorts
+  -- read stored values through the indexes below. Status itself depends on the head's time:
+  -- powered_down and last_uptime_ms decide it (status.ts statusConditionSql).
+  free_cru INTEGER NOT NULL GENERATED ALWAYS AS (${freeSql.cru}) STORED,
+  free_mru INTEGER NOT NULL GENERATED ALWAYS AS (${freeSql.mru}) STORED,
+  free_sru INTEGER NOT NULL GENERATED ALWAYS AS (${freeSql.sru}) STORED,
+  free_hru INTEGER NOT NULL GENERATED ALWAYS AS (${freeSql.hru}) STORED,
+  powered_down INTEGER NOT NULL GENERATED ALWAYS AS (${poweredDownExprSql}) STORED);
 CREATE INDEX nodes_farm ON nodes (farm_id);
 CREATE INDEX nodes_twin ON nodes (twin_id);
 CREATE INDEX nodes_country ON nodes (country COLLATE NOCASE);
-CREATE INDEX nodes_last_uptime ON nodes (last_uptime_ms);
+-- A count over status and free filters, and a page of such matches sorted by id, status, last
+-- report or free resources, read this narrow index, not the rows (core/node-query.ts); it is also
+-- the index by last report. last_uptime_ms leads: a status is a range of it (a filter by country,
+-- farm or twin stays the planner's better choice where both apply). One index, not one per sort
+-- key: each costs the indexer a write per contract created or canceled.
+CREATE INDEX ${statusFreeIndex} ON nodes (last_uptime_ms, powered_down, free_mru, free_sru, free_cru, free_hru);
 CREATE TABLE contracts (
   id INTEGER PRIMARY KEY, twin_id INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
   node_id INTEGER NOT NULL DEFAULT 0, name TEXT NOT NULL DEFAULT '', deployment_hash TEXT NOT NULL DEFAULT '',

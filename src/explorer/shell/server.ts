@@ -35,6 +35,7 @@ export interface Explorer {
 export async function startExplorer(options: ExplorerOptions): Promise<Explorer> {
   const log = options.log ?? createLogger({ component: 'explorer' });
   const store = IndexStore.open(options.dbPath);
+  if (store.rebuiltFromVersion !== undefined) log.warn('the index had an older schema: emptied, re-indexing from block 1', { db: options.dbPath, version: store.rebuiltFromVersion });
   const indexer = new Indexer({ chainUrl: options.chainUrl, store, log, ...(options.sequencer === undefined ? {} : { sequencer: options.sequencer }) });
   const app = createApiApp({ store, indexer, ...(options.statistics === undefined ? {} : { statistics: options.statistics }) });
   if (options.webDir !== undefined) app.use('/*', serveStatic({ root: options.webDir }));

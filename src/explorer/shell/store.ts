@@ -29,12 +29,18 @@ export class IndexStore {
   readonly path: string;
   #inTransaction = false;
 
-  private constructor(db: DatabaseSync, path: string) {
+  /** The schema version the file had when an older one was rebuilt on open (empty, to re-index). */
+  readonly rebuiltFromVersion: number | undefined;
+
+  private constructor(db: DatabaseSync, path: string, rebuiltFromVersion: number | undefined) {
     this.db = db;
     this.path = path;
+    this.rebuiltFromVersion = rebuiltFromVersion;
   }
 
-  /** Opens (or creates) the index at `path` (':memory:' for tests). */
+  /** Opens (or creates) the index at `path` (':memory:' for tests). An index of an older schema
+   *  version is emptied and recreated (it is derived: the indexer re-indexes from block 1); one of
+   *  a newer version is refused, so an older explorer never destroys it. */
   static open(path: string): IndexStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const db = new DatabaseSync(path);
@@ -42,13 +48,22 @@ export class IndexStore {
     // power loss may lose the last commits, which the indexer simply fetches again.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -131072; PRAGMA mmap_size = 1073741824;');
     const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (version > indexSchemaVersion) {
+      db.close();
+      throw new TfgridError(ExplorerError.INDEX_UNSUPPORTED_VERSION, `${path} has index schema version ${version}, this explorer reads ${indexSchemaVersion} (a newer explorer's index): use that explorer or remove the file to re-index`);
+    }
     if (version === 0) {
       db.exec(`BEGIN; ${indexSchemaSql} PRAGMA user_version = ${indexSchemaVersion}; COMMIT;`);
-    } else if (version !== indexSchemaVersion) {
-      db.close();
-      throw new TfgridError(ExplorerError.INDEX_UNSUPPORTED_VERSION, `${path} has index schema version ${version}, this explorer reads ${indexSchemaVersion}: remove the file to re-index`);
+    } else if (version < indexSchemaVersion) {
+      const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map((row) => row.name);
+      if (!['meta', 'blocks', 'nodes'].every((table) => tables.includes(table))) {
+        db.close();
+        throw new TfgridError(ExplorerError.INDEX_UNSUPPORTED_VERSION, `${path} has schema version ${version} but is not an explorer index (no meta, blocks and nodes tables): left as it is`);
+      }
+      db.exec(`BEGIN; ${tables.map((table) => `DROP TABLE "${table}";`).join(' ')} ${indexSchemaSql} PRAGMA user_version = ${indexSchemaVersion}; COMMIT;`);
+      db.exec('VACUUM');
     }
-    return new IndexStore(db, path);
+    return new IndexStore(db, path, version > 0 && version < indexSchemaVersion ? version : undefined);
   }
 
   meta(key: MetaKey): string | undefined {
