@@ -24,5 +24,7 @@ export const BotError = {
   NODE_UNREACHABLE: 'BOT_NODE_UNREACHABLE',
   /** The explorer answered with an error or something that is not its /nodes shape. */
   EXPLORER: 'BOT_EXPLORER',
+  /** A node refused a deployment for a reason of its own (capacity, a storage-only node, a network clash): another node may take it. */
+  NODE_REFUSED: 'BOT_NODE_REFUSED',
 } as const;
 export type BotErrorCode = (typeof BotError)[keyof typeof BotError];

@@ -12,5 +12,5 @@ export { parseRecord, deploymentsCollection, type DesiredRecord, type Replica, t
 export { BotSession, type SessionOptions } from './shell/session.ts';
 export { DesiredStore, type StoreOptions, type DesiredState } from './shell/store.ts';
 export { findCandidates, candidatesFromChain, candidatesFromExplorer } from './shell/capacity.ts';
-export { planDeploy, deploySpec, down, status, logs, contracts, resolveFlists, type ReplicaStatus, type ContractRow } from './shell/ops.ts';
+export { planDeploy, deploySpec, deployWithRetries, down, status, logs, contracts, resolveFlists, type ReplicaStatus, type ContractRow } from './shell/ops.ts';
 export { Reconciler, statefulWarning, type ReconcilerOptions, type MoveReport } from './shell/reconciler.ts';

@@ -32,7 +32,7 @@ export interface BotGrid {
   stop(): Promise<void>;
 }
 
-export async function startBotGrid(seed: string, nodeCount = 3): Promise<BotGrid> {
+export async function startBotGrid(seed: string, nodeCount = 3, options: { storageOnly?: readonly number[] } = {}): Promise<BotGrid> {
   const zg = await startZosGrid(seed);
   const prefix = `b${randomBytes(2).toString('hex').slice(0, 2)}`;
   const octet = 100 + Math.floor(Math.random() * 150);
@@ -45,7 +45,7 @@ export async function startBotGrid(seed: string, nodeCount = 3): Promise<BotGrid
   const nodes: Array<ZosNode | undefined> = ids.map(() => undefined);
   const quiet = createLogger({ component: 'zos', level: 'warn' });
   const start = async (i: number): Promise<ZosNode> => {
-    const node = await startNode({ identity: ids[i]!, farmId: zg.farmId, chainUrl: zg.grid.url, relays: [zg.relayUrl], dataDir: join(zg.dir, `node${i}`), prefix: `${prefix}${i}`, zdb: { host: '127.0.0.1' }, forwarding: false, log: quiet });
+    const node = await startNode({ identity: ids[i]!, farmId: zg.farmId, chainUrl: zg.grid.url, relays: [zg.relayUrl], dataDir: join(zg.dir, `node${i}`), prefix: `${prefix}${i}`, zdb: { host: '127.0.0.1' }, forwarding: false, log: quiet, storageOnly: options.storageOnly?.includes(i) === true });
     nodes[i] = node;
     return node;
   };

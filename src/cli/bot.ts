@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { TfgridError } from '../base/index.ts';
-import { BotSession, DesiredStore, contracts, deploySpec, down, formatTftUnits, logs, parseSpec, planDeploy, Reconciler, statefulWarning, status, type DesiredRecord } from '../bot/index.ts';
+import { BotSession, DesiredStore, contracts, deployWithRetries, down, formatTftUnits, logs, parseSpec, planDeploy, Reconciler, statefulWarning, status, type DesiredRecord, type Plan } from '../bot/index.ts';
 import { action, type Context } from './command.ts';
 import { CliError } from './errors.ts';
 import { unlockIdentity } from './identity.ts';
@@ -57,13 +57,14 @@ function deployCommand(): Command {
     const spec = parseSpec(text, file);
     await withBot(ctx, o, async (session, store) => {
       const started = Date.now();
-      const { plan } = await planDeploy(session, spec);
-      ctx.output.note(['plan:', ...plan.replicas.map((r) => `  ${r.deployment}[${r.replica}] → node ${r.nodeId} (farm ${r.farmId})  ${formatTftUnits(r.costTftUnits)}/month`), `  total ${formatTftUnits(plan.monthlyTftUnits)}/month`].join('\n'));
+      const showPlan = (plan: Plan): void => ctx.output.note(['plan:', ...plan.replicas.map((r) => `  ${r.deployment}[${r.replica}] → node ${r.nodeId} (farm ${r.farmId})  ${formatTftUnits(r.costTftUnits)}/month`), `  total ${formatTftUnits(plan.monthlyTftUnits)}/month`].join('\n'));
       if (o.dryRun === true) {
+        const { plan } = await planDeploy(session, spec);
+        showPlan(plan);
         ctx.output.result({ plan: plan.replicas.map((r) => ({ ...r, costTftUnits: r.costTftUnits.toString() })), monthlyTftUnits: plan.monthlyTftUnits.toString() }, () => 'dry run: nothing deployed');
         return;
       }
-      const records = await deploySpec(session, store, spec, plan, (text) => ctx.output.note(`  ${text}`));
+      const { records, plan } = await deployWithRetries(session, store, spec, { onPlan: showPlan, onProgress: (text) => ctx.output.note(`  ${text}`) });
       const stateful = records.filter((r) => Object.keys(r.spec.volumes).length + Object.keys(r.spec.zdbs).length > 0).map((r) => r.name);
       ctx.output.result({ deployments: records, monthlyTftUnits: plan.monthlyTftUnits.toString(), elapsedMs: Date.now() - started }, (r) => [
         ...r.deployments.map((d) => `${d.name}: ok\n    ${addresses(d)}`),

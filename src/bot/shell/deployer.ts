@@ -26,6 +26,9 @@ export interface ReplicaTarget {
 export const settleTimeoutMsDefault = 120_000;
 const pollMs = 50;
 
+/** Codes with which a node refuses for reasons of its own (not the deployment's). */
+const nodeRefusals = new Set<string>([ZosError.UNSUPPORTED, ZosError.OVER_CAPACITY, ZosError.NETWORK_CONFLICT, ZosError.NOT_READY]);
+
 export async function deployReplica(session: BotSession, target: ReplicaTarget, created: number[], onProgress: (text: string) => void = () => {}, settleTimeoutMs = settleTimeoutMsDefault): Promise<Replica> {
   const { planned } = target;
   const label = `${target.name}[${planned.replica}] on node ${planned.nodeId}`;
@@ -48,7 +51,15 @@ export async function deployReplica(session: BotSession, target: ReplicaTarget, 
   created.push(contract.id);
   onProgress(`${label}: contract ${contract.id} created`);
   const node = await session.node(planned.nodeTwin);
-  await node.call('zos.deployment.deploy', { ...signed, contract_id: contract.id });
+  try {
+    await node.call('zos.deployment.deploy', { ...signed, contract_id: contract.id });
+  } catch (error) {
+    // Refusals about this node rather than the deployment: the caller may place it elsewhere.
+    if (isTfgridError(error) && nodeRefusals.has(error.code)) {
+      throw new TfgridError(BotError.NODE_REFUSED, `${label}: ${error.message}`, { cause: error, details: { nodeId: planned.nodeId, code: error.code } });
+    }
+    throw error;
+  }
   onProgress(`${label}: deployment accepted`);
   await settle(session, planned.nodeTwin, contract.id, label, settleTimeoutMs, onProgress);
   return { index: planned.replica, nodeId: planned.nodeId, nodeTwin: planned.nodeTwin, farmId: planned.farmId, contractId: contract.id, subnet: target.subnet, ips: containerIps(target.spec, target.subnet), sinceMs: Date.now() };

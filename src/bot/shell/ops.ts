@@ -79,6 +79,31 @@ export async function deploySpec(session: BotSession, store: DesiredStore, spec:
   return records;
 }
 
+/**
+ * Plans and deploys; when a node refuses for a reason of its own (BOT_NODE_REFUSED: a storage-only
+ * node asked for a container, capacity taken meanwhile…), plans again without it — everything the
+ * failed attempt created is rolled back first — up to `attempts` times.
+ */
+export async function deployWithRetries(session: BotSession, store: DesiredStore, spec: Spec, hooks: { onPlan?: (plan: Plan) => void; onProgress?: Progress } = {}, attempts = 3): Promise<{ records: DesiredRecord[]; plan: Plan }> {
+  const refused = new Set<number>();
+  for (let attempt = 1; ; attempt++) {
+    const excluded: Spec = refused.size === 0 ? spec : {
+      ...spec,
+      deployments: Object.fromEntries(Object.entries(spec.deployments).map(([name, d]) => [name, { ...d, placement: { ...d.placement, exclude_nodes: [...d.placement.exclude_nodes, ...refused] } }])),
+    };
+    const { plan } = await planDeploy(session, excluded);
+    hooks.onPlan?.(plan);
+    try {
+      return { records: await deploySpec(session, store, excluded, plan, hooks.onProgress), plan };
+    } catch (error) {
+      const nodeId = isTfgridError(error, BotError.NODE_REFUSED) ? error.details?.['nodeId'] : undefined;
+      if (typeof nodeId !== 'number' || attempt >= attempts) throw error;
+      refused.add(nodeId);
+      hooks.onProgress?.(`node ${nodeId} refused (${(error as TfgridError).detail}): planning again without it`);
+    }
+  }
+}
+
 /** Cancels the contracts of `name` (or of every active deployment) and records them down. */
 export async function down(session: BotSession, store: DesiredStore, name: string | undefined): Promise<Array<{ name: string; cancelled: number[]; failed: Array<{ id: number; error: string }> }>> {
   return store.use(async (state) => {
