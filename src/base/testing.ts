@@ -60,6 +60,26 @@ export async function rejectionCode(promise: Promise<unknown>): Promise<string> 
   }
 }
 
+/**
+ * Polls `probe` until it gives a value (not undefined) and returns it; a probe that throws counts
+ * as "not yet" (a server still starting). After `timeoutMs`, throws naming `what` and the last error.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, options: { timeoutMs?: number; everyMs?: number } = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${(lastError as Error).message})`}`);
+    await new Promise((resolve) => setTimeout(resolve, options.everyMs ?? 50));
+  }
+}
+
 /** Polls `condition` every 10 ms until it holds; throws (naming `what`) after `timeoutMs`. */
 export async function until(condition: () => boolean | Promise<boolean>, what = 'condition', timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../base/testing.ts';
+import { freePort, waitFor } from '../base/testing.ts';
 import { ChainClient } from '../chain/index.ts';
 import { readKeystorePublic } from '../crypto/index.ts';
 import { devnetDown, devnetUp } from '../devnet/index.ts';
@@ -29,15 +29,6 @@ async function page(ip: string): Promise<string> {
   }
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 test('devnet → deploy → billed → node killed → healed by the bot → down', { skip: ready ? false : 'needs root, runc (Debian runc) and busybox-static' }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'tfgrid-e2e-'));
@@ -60,17 +51,17 @@ test('devnet → deploy → billed → node killed → healed by the bot → dow
     assert.match(await page(first.ips['httpd']!), /Hello from a tfgrid workload/);
     // Billing: the devnet bills every 10 s; the user's balance goes down.
     const before = BigInt((await chain.account(me))!.balance);
-    await until('a bill', 30_000, async () => (BigInt((await chain.account(me))!.balance) < before ? true : undefined));
+    await waitFor('a bill', async () => (BigInt((await chain.account(me))!.balance) < before ? true : undefined), { timeoutMs: 30_000 });
     // Kill -9 the node serving the page; the bot moves the site.
     bot = spawn(process.execPath, [cliMain, 'bot'], { env: { PATH: process.env['PATH'] ?? '', TFGRID_HOME: home, TFGRID_PASSPHRASE: 'test-pass', ...env }, stdio: 'ignore' });
     const nodeNames = state.components.filter((c) => c.name.startsWith('node'));
     const nodeOf = async (name: string) => (await chain.nodeByTwin((await chain.twinByAccount((await readKeystorePublic(join(dir, 'home', 'identities', `${name}.json`))).publicKey))!.id))!.id;
     const victim = (await Promise.all(nodeNames.map(async (c) => ((await nodeOf(c.name)) === first.nodeId ? c : undefined)))).find((c) => c !== undefined)!;
     process.kill(victim.pid, 'SIGKILL');
-    const moved = await until('the site on another node', 45_000, async () => {
+    const moved = await waitFor('the site on another node', async () => {
       const now = placed();
       return now.nodeId !== first.nodeId && /Hello/.test(await page(now.ips['httpd']!)) ? now : undefined;
-    });
+    }, { timeoutMs: 45_000 });
     assert.notEqual(moved.contractId, first.contractId);
     assert.equal((await chain.contract(first.contractId))?.state ?? 'Deleted', 'Deleted', 'the old contract was cancelled');
     // Down: contracts cancelled, billing stops.

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createLogger } from '../base/index.ts';
+import { waitFor } from '../base/testing.ts';
 import { ChainClient } from '../chain/index.ts';
 import { Identity, writeKeystore } from '../crypto/index.ts';
 import { startOurZdb, type ZdbProcess } from '../zdb/server/testing.ts';
@@ -98,12 +99,6 @@ export async function page(ip: string): Promise<string | undefined> {
   return response?.ok === true ? await response.text() : undefined;
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return waitFor(what, fn, { timeoutMs });
 }

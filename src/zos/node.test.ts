@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rejectionCode } from '../base/testing.ts';
+import { rejectionCode, waitFor } from '../base/testing.ts';
 import { Identity } from '../crypto/index.ts';
 import { ZdbClient } from '../zdb/index.ts';
 import { ZosError, deploymentHashHex, missingSystem, signDeployment, startNode, type Deployment, type ZosNode } from './index.ts';
@@ -47,15 +47,7 @@ after(async () => {
   await zg?.stop();
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => waitFor(what, fn, { timeoutMs: 30_000 });
 
 const page = async (ip: string): Promise<string | undefined> => {
   const response = await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(2_000) });
