@@ -1,5 +1,5 @@
 // The whole grid as a user meets it: `devnet up`, a funded twin, `tfgrid deploy examples/web.yaml`,
-// the page fetched at its address, the contract billed, one node process killed -9, `tfgrid bot`
+// the page fetched at its address, examples/kv.yaml's container talking to its zdb, the contract billed, one node process killed -9, `tfgrid bot`
 // moving the site to another node where the page answers again, `tfgrid down` ending the
 // contracts and the billing. Real processes throughout (chain, relay, hub, explorer, 0-db, nodes
 // with runc); root only.
@@ -49,6 +49,15 @@ test('devnet → deploy → billed → node killed → healed by the bot → dow
     const placed = () => json<Ps>(run('ps', '--json')).replicas[0]!.replica;
     const first = placed();
     assert.match(await page(first.ips['httpd']!), /Hello from a tfgrid workload/);
+    // The kv example: its container finds the deployment's zdb (ZDB_STORE_*), writes a key, reads it back.
+    const kv = run('deploy', join(import.meta.dirname, '..', '..', 'examples', 'kv.yaml'));
+    assert.equal(kv.status, 0, kv.stderr);
+    const said = await waitFor('the kv client\'s reply from its zdb', () => {
+      const logs = run('logs', 'kv', 'client').stdout;
+      return /hello-from-kv/.test(logs) ? logs : undefined;
+    }, { timeoutMs: 20_000 });
+    assert.match(said, /\+OK\n\$8\ngreeting\n\$13\nhello-from-kv/);
+    assert.equal(run('down', 'kv').status, 0);
     // Billing: the devnet bills every 10 s; the user's balance goes down.
     const before = BigInt((await chain.account(me))!.balance);
     await waitFor('a bill', async () => (BigInt((await chain.account(me))!.balance) < before ? true : undefined), { timeoutMs: 30_000 });

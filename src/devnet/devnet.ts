@@ -118,6 +118,9 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
     const storageOnly = process.getuid?.() !== 0;
     const nodesNote = nodes > 0 && storageOnly ? 'nodes run storage-only (zdb workloads): containers, networks and volumes need root (sudo npm start)' : undefined;
     if (nodesNote !== undefined) step(nodesNote);
+    // As root the nodes' 0-dbs listen on every address, as a real node's do: containers reach the
+    // zdbs of their deployment at their gateway (ZDB_<NAME>_HOST). Storage-only: loopback is enough.
+    const zdbListen = storageOnly ? '127.0.0.1' : '0.0.0.0';
     for (let i = 1; i <= nodes; i++) {
       step(`starting node ${i} of ${nodes}`);
       const id = nodeIds[i - 1]!;
@@ -128,7 +131,7 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
       };
       components.push(await start(options, `node${i}`, [
         'node', '--farm', String(farmId), '--name', `node${i}`, '--chain', chainUrl, '--relay', `ws://${relayName}`,
-        '--data', join(options.dir, 'nodes', `node${i}`), '--prefix', `${options.nodePrefix ?? 'dv'}${i}`, '--zdb-port', String(port(10 + i)), '--zdb-listen', '127.0.0.1',
+        '--data', join(options.dir, 'nodes', `node${i}`), '--prefix', `${options.nodePrefix ?? 'dv'}${i}`, '--zdb-port', String(port(10 + i)), '--zdb-listen', zdbListen,
         '--country', ['Belgium', 'Egypt', 'Tanzania'][(i - 1) % 3]!, '--city', ['Ghent', 'Cairo', 'Zanzibar'][(i - 1) % 3]!,
         ...(storageOnly ? ['--storage-only'] : []),
       ], `node ${i}`, ready, 60_000));

@@ -13,7 +13,8 @@ import { acceptDeployment, type AcceptanceFacts } from './accept.ts';
 import { shortfall, systemReserve } from './capacity.ts';
 import { deploymentSchema, type Deployment } from './deployment.ts';
 import { deploymentHash, deploymentHashHex, hashedPart, signDeployment } from './hash.ts';
-import { ociSpec } from './oci.ts';
+import { parseCommand } from './command.ts';
+import { ociSpec, zdbEnv } from './oci.ts';
 import { planUpdate } from './plan.ts';
 import { canMove, makeResult, moveResult } from './results.ts';
 import { checkWorkloads, installOrder } from './workloads.ts';
@@ -149,4 +150,29 @@ test('the OCI spec carries the limits, mounts and network namespace', () => {
   assert.ok(spec.process.env.includes('A=1'));
   assert.deepEqual(spec.mounts.at(-1), { destination: '/data', type: 'bind', source: '/v', options: ['rbind', 'rw', 'nosuid', 'nodev'] });
   assert.deepEqual(spec.linux.namespaces.find((n) => n.type === 'network'), { type: 'network', path: '/var/run/netns/x' });
+});
+
+test('sibling zdbs reach the container as ZDB_<NAME>_* variables; its own env wins', () => {
+  const env = zdbEnv([{ name: 'store', namespace: '7-12-store' }], '10.1.2.1', 9900);
+  assert.deepEqual(env, { ZDB_STORE_HOST: '10.1.2.1', ZDB_STORE_PORT: '9900', ZDB_STORE_NAMESPACE: '7-12-store' });
+  const [web] = checkWorkloads(build([box('web', { env: { ZDB_STORE_PORT: '1' } })]));
+  assert.ok(web?.type === 'container');
+  const spec = ociSpec({ hostname: 'web', args: ['/bin/sh'], data: web.data, binds: [], netnsPath: undefined, cgroupsPath: '/x', nodeEnv: env }) as { process: { env: string[] } };
+  assert.ok(spec.process.env.includes('ZDB_STORE_HOST=10.1.2.1'));
+  assert.ok(spec.process.env.includes('ZDB_STORE_PORT=1') && !spec.process.env.includes('ZDB_STORE_PORT=9900'));
+});
+
+test('an entrypoint splits into words as a shell would, without expansion', () => {
+  const words = (line: string): string[] | string => {
+    const parsed = parseCommand(line);
+    return 'error' in parsed ? parsed.error : parsed.args;
+  };
+  assert.deepEqual(words('  /bin/httpd   -f -p 80 '), ['/bin/httpd', '-f', '-p', '80']);
+  assert.deepEqual(words(`/bin/sh -c 'echo "a  b" $HOME; sleep 1'`), ['/bin/sh', '-c', 'echo "a  b" $HOME; sleep 1']);
+  assert.deepEqual(words(String.raw`echo "say \"hi\" \$x \n" a\ b '' x''y`), ['echo', String.raw`say "hi" $x \n`, 'a b', '', 'xy']);
+  assert.deepEqual(words(''), []);
+  assert.equal(words(`sh -c 'oops`), "unclosed ' at character 7");
+  assert.equal(words('a "b'), 'unclosed " at character 3');
+  assert.equal(words('a \\'), 'a trailing backslash');
+  assert.equal(code(() => checkWorkloads(build([box('web', { entrypoint: "sh -c 'x" })]))), ZosError.INVALID);
 });

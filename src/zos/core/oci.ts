@@ -10,7 +10,7 @@ const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 
 export interface OciInput {
   readonly hostname: string;
-  /** argv; the entrypoint split on spaces. */
+  /** argv: the entrypoint split into words (core/command.ts). */
   readonly args: readonly string[];
   readonly data: ContainerData;
   /** Host directories of the mounted volumes, by mountpoint. */
@@ -18,14 +18,34 @@ export interface OciInput {
   /** /var/run/netns/<name>, or undefined for a container without networks (own empty netns). */
   readonly netnsPath: string | undefined;
   readonly cgroupsPath: string;
+  /** Set by the node before the workload's own env (which wins): where sibling zdbs are. */
+  readonly nodeEnv?: Readonly<Record<string, string>>;
 }
 
-export function splitCommand(entrypoint: string): string[] {
-  return entrypoint.split(' ').filter((part) => part !== '');
+/** What a container learns of a zdb of its own deployment, named after the workload. */
+export interface SiblingZdb {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+/**
+ * ZDB_<NAME>_HOST/_PORT/_NAMESPACE for each zdb of the container's deployment: the node's 0-db
+ * at the container's gateway (the node's address on the bridge). The password is not given: the
+ * owner wrote it in the spec, and may pass it in `env`.
+ */
+export function zdbEnv(zdbs: readonly SiblingZdb[], gateway: string, port: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const zdb of zdbs) {
+    const prefix = `ZDB_${zdb.name.toUpperCase()}`;
+    env[`${prefix}_HOST`] = gateway;
+    env[`${prefix}_PORT`] = String(port);
+    env[`${prefix}_NAMESPACE`] = zdb.namespace;
+  }
+  return env;
 }
 
 export function ociSpec(input: OciInput): unknown {
-  const env = [defaultPath, 'TERM=xterm', ...Object.entries(input.data.env).map(([k, v]) => `${k}=${v}`)];
+  const env = [defaultPath, 'TERM=xterm', ...Object.entries({ ...input.nodeEnv, ...input.data.env }).map(([k, v]) => `${k}=${v}`)];
   return {
     ociVersion: '1.0.2-dev',
     process: {

@@ -141,6 +141,8 @@ export class ZosNode {
       prefix, dir: join(dataDir, 'containers'), volumeDir, runcRoot: join('/run/tfgrid', `runc-${prefix}`), log,
       cache: new BlockCache(options.cacheDir ?? join(dataDir, 'cache', 'blocks')), flistDir: join(dataDir, 'cache', 'flists'),
       ...(options.startGraceMs === undefined ? {} : { startGraceMs: options.startGraceMs }),
+      // Containers reach the node's 0-db at their gateway only when it listens there too.
+      ...(['0.0.0.0', '::'].includes(options.zdb?.host ?? '0.0.0.0') ? { zdbPort: parts.zdbPort } : {}),
     });
     this.#engine = new Engine({
       store: new DeploymentStore(join(dataDir, 'deployments')), storage: parts.measured.storage, log,

@@ -1,6 +1,7 @@
 // container: an OCI container run by runc, its rootfs from an flist, with CPU and memory limits,
 // volume mounts and interfaces on the deployment's networks.
 import { z } from 'zod';
+import { parseCommand } from '../command.ts';
 import { ipv4Schema } from '../ipv4.ts';
 import type { WorkloadKind } from './kind.ts';
 
@@ -11,8 +12,11 @@ const envMax = 64;
 export const containerData = z.strictObject({
   /** A local flist file, or an http(s) URL of one (a hub's). */
   flist: z.string().min(1).max(2048),
-  /** Command line, split on spaces; empty: the flist's `entrypoint` tag. */
-  entrypoint: z.string().max(4096).default(''),
+  /** Command line, split into words as a shell does (quotes, backslash; no expansion); empty: the flist's `entrypoint` tag. */
+  entrypoint: z.string().max(4096).default('').superRefine((line, ctx) => {
+    const parsed = parseCommand(line);
+    if ('error' in parsed) ctx.addIssue({ code: 'custom', message: `not a command line: ${parsed.error}` });
+  }),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name').max(128), z.string().max(4096))
     .refine((env) => Object.keys(env).length <= envMax, `at most ${envMax} variables`).default({}),
   compute_capacity: z.strictObject({

@@ -6,7 +6,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TfgridError, type Logger } from '../../../base/index.ts';
 import { formatIp, gatewayOf, parseCidr } from '../../core/ipv4.ts';
-import { ociSpec, splitCommand } from '../../core/oci.ts';
+import { parseCommand } from '../../core/command.ts';
+import { ociSpec, zdbEnv, type SiblingZdb } from '../../core/oci.ts';
 import { ZosError } from '../../errors.ts';
 import { run, runQuietly } from '../exec.ts';
 import { interfaceName } from '../names.ts';
@@ -23,6 +24,8 @@ export interface ContainerManagerOptions extends RootfsOptions {
   readonly runcRoot: string;
   readonly log: Logger;
   readonly startGraceMs?: number;
+  /** The node's 0-db port when containers can reach it at their gateway (it listens on all addresses). */
+  readonly zdbPort?: number;
 }
 
 export interface ContainerManager extends Manager<'container'> {
@@ -61,6 +64,19 @@ async function joinNetworks(options: ContainerManagerOptions, context: InstallCo
   return ips;
 }
 
+/** The deployment's installed zdbs and, through the first network, where the container reaches them. */
+function siblingZdbEnv(options: ContainerManagerOptions, context: InstallContext, w: WorkloadOf<'container'>): Record<string, string> {
+  const first = w.data.network.interfaces[0];
+  const network = first === undefined ? undefined : context.installed.get(first.network);
+  if (options.zdbPort === undefined || network?.type !== 'network') return {};
+  const zdbs: SiblingZdb[] = [];
+  for (const sibling of context.installed.values()) {
+    const data = sibling.result?.data;
+    if (sibling.type === 'zdb' && typeof data === 'object' && data !== null && !Array.isArray(data) && typeof data['namespace'] === 'string') zdbs.push({ name: sibling.name, namespace: data['namespace'] });
+  }
+  return zdbEnv(zdbs, formatIp(gatewayOf(parseCidr(network.data.subnet)!)), options.zdbPort);
+}
+
 export function containerManager(options: ContainerManagerOptions): ContainerManager {
   const running = new Map<string, ContainerProcess>();
   const bundleOf = (id: string): string => join(options.dir, id);
@@ -79,12 +95,14 @@ export function containerManager(options: ContainerManagerOptions): ContainerMan
       await removeAll(id); // a restore starts the container afresh; a new one finds nothing
       await mkdir(bundle, { recursive: true, mode: 0o700 });
       const flistPath = await localFlist(w.data.flist, options);
-      const args = splitCommand(w.data.entrypoint === '' ? flistEntrypoint(flistPath) : w.data.entrypoint);
+      const parsed = parseCommand(w.data.entrypoint === '' ? flistEntrypoint(flistPath) : w.data.entrypoint);
+      if ('error' in parsed) throw new TfgridError(ZosError.INVALID, `container ${w.name}: the flist's entrypoint tag is not a command line: ${parsed.error}`);
+      const args = parsed.args;
       if (args.length === 0) throw new TfgridError(ZosError.INVALID, `container ${w.name}: no entrypoint, and the flist has no entrypoint tag`);
       await prepareRootfs(w.data.flist, flistPath, join(bundle, 'rootfs'), options);
       const ips = await joinNetworks(options, context, id, w);
       const binds = w.data.mounts.map((m) => ({ source: volumePaths({ dir: options.volumeDir, prefix: options.prefix }, context, m.volume).mountpoint, target: m.mountpoint }));
-      const spec = ociSpec({ hostname: w.name, args, data: w.data, binds, netnsPath: `/var/run/netns/${id}`, cgroupsPath: `/${id}` });
+      const spec = ociSpec({ hostname: w.name, args, data: w.data, binds, netnsPath: `/var/run/netns/${id}`, cgroupsPath: `/${id}`, nodeEnv: siblingZdbEnv(options, context, w) });
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       const process = new ContainerProcess({ runcRoot: options.runcRoot, id, bundle, logPath: join(bundle, 'output.log'), log: options.log, ...(options.startGraceMs === undefined ? {} : { startGraceMs: options.startGraceMs }) });
       running.set(id, process);
