@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { TfgridError } from '../base/index.ts';
-import { BotSession, DesiredStore, contracts, deployWithRetries, down, formatTftUnits, logs, parseSpec, planDeploy, Reconciler, statefulWarning, status, type DesiredRecord, type Plan } from '../bot/index.ts';
+import { BotSession, DesiredStore, contracts, deployWithRetries, down, formatTftUnits, logs, parseSpec, planDeploy, Reconciler, orphanGraceMsDefault, statefulWarning, status, type DesiredRecord, type Plan } from '../bot/index.ts';
 import { action, type Context } from './command.ts';
 import { CliError } from './errors.ts';
 import { unlockIdentity } from './identity.ts';
@@ -110,18 +110,21 @@ function contractsCommand(): Command {
   const command = withCommon(new Command('contracts').description('your contracts on the chain and the deployment holding each'));
   return action(command, z.object(common), async (ctx, o) => {
     const rows = await withBot(ctx, o, (session, store) => contracts(session, store));
-    ctx.output.result(rows, (rs) => rs.length === 0 ? 'no contracts' : rs.map((c) => `${String(c.id).padStart(6)}  ${c.kind.padEnd(5)} ${c.state.padEnd(12)}${c.nodeId === undefined ? '' : ` node ${c.nodeId}`}  ${c.deployment ?? (c.kind === 'node' ? '(not in the desired state)' : '')}`).join('\n'));
+    ctx.output.result(rows, (rs) => rs.length === 0 ? 'no contracts' : rs.map((c) => `${String(c.id).padStart(6)}  ${c.kind.padEnd(5)} ${c.state.padEnd(12)}${c.nodeId === undefined ? '' : ` node ${c.nodeId}`}  ${c.deployment ?? (c.orphan ? '(orphan: made by a deploy that stopped before recording it; tfgrid bot cancels it)' : c.kind === 'node' ? '(not made by tfgrid deploy)' : '')}`).join('\n'));
   });
 }
 
 function botCommand(): Command {
   const command = withCommon(new Command('bot').description('the self-healing reconciler: moves replicas off nodes that fail, until stopped'))
-    .option('--tick <ms>', 'time between looks', Number).option('--unreachable-grace <ms>', 'a silent node is given this long', Number).option('--error-grace <ms>', 'a workload in error is given this long', Number);
-  return action(command, z.object({ ...common, tick: z.number().int().min(100).optional(), unreachableGrace: z.number().int().min(0).optional(), errorGrace: z.number().int().min(0).optional() }), async (ctx, o) => {
+    .option('--tick <ms>', 'time between looks', Number).option('--unreachable-grace <ms>', 'a silent node is given this long', Number).option('--error-grace <ms>', 'a workload in error is given this long', Number)
+    .option('--orphan-grace <ms>', `a contract no deployment holds (a deploy killed before recording it) is cancelled when this old (default ${orphanGraceMsDefault})`, Number);
+  return action(command, z.object({ ...common, tick: z.number().int().min(100).optional(), unreachableGrace: z.number().int().min(0).optional(), errorGrace: z.number().int().min(0).optional(), orphanGrace: z.number().int().min(0).optional() }), async (ctx, o) => {
     await withBot(ctx, o, async (session, store) => {
       const reconciler = new Reconciler(session, store, {
         log: ctx.log, tickMs: o.tick ?? 1_000,
         heal: { unreachableGraceMs: o.unreachableGrace ?? 3_000, errorGraceMs: o.errorGrace ?? 5_000 },
+        orphanGraceMs: o.orphanGrace ?? orphanGraceMsDefault,
+        onOrphan: (r) => ctx.output.result(r, (x) => `${new Date().toISOString()} contract ${x.contractId} (${x.tag}): no deployment holds it (a deploy stopped before recording it) → ${x.error === undefined ? 'cancelled' : `cancel FAILED: ${x.error}`}`),
         onMove: (m) => ctx.output.result(m, (r) => `${new Date().toISOString()} ${r.name}[${r.index}]: ${r.reason} → ${r.error === undefined ? `moved to node ${r.toNode}` : `move FAILED: ${r.error}`}${r.stateful && r.error === undefined ? ` (${statefulWarning})` : ''}`),
       });
       ctx.output.result({ ready: true, twin: session.twinId }, () => `tfgrid bot: watching the deployments of twin ${session.twinId} (Ctrl-C stops)`);

@@ -13,6 +13,7 @@ import { planSpec } from './plan.ts';
 import { monthlyCostTftUnits, formatTftUnits } from './cost.ts';
 import { buildWorkloads, subnetOf } from './build.ts';
 import { decideMoves, type Observation } from './heal.ts';
+import { contractTag, orphanContracts, parseContractTag } from './orphans.ts';
 import type { DesiredRecord } from './state.ts';
 
 const gib = 2 ** 30;
@@ -168,4 +169,19 @@ test('healing moves at once on chain evidence, after a grace on bus evidence, an
 
 test('rejectionCode helper sees spec errors as coded rejections', async () => {
   assert.equal(await rejectionCode(Promise.resolve().then(() => parseSpec('version: 1'))), BotError.SPEC_INVALID);
+});
+
+test('orphans: tagged node contracts no record holds, once older than the grace', () => {
+  assert.deepEqual(parseContractTag(contractTag('kv', 2)), { bot: 'kv', replica: 2 });
+  for (const data of ['', 'x', '{}', '{"bot":1,"replica":0}', 'null', '[1]']) assert.equal(parseContractTag(data), undefined, data);
+  const record = { v: 1, name: 'kv', status: 'down', ipRange: '10.1.0.0/16', spec: {}, events: [], replicas: [{ index: 0, nodeId: 1, nodeTwin: 5, farmId: 1, contractId: 7, subnet: '10.1.1.0/24', ips: {}, sinceMs: 0 }] } as unknown as DesiredRecord;
+  const contracts = [
+    { id: 7, kind: 'node', createdMs: 0, deploymentData: contractTag('kv', 0) }, // held (even by a record that is down: its cancel failed)
+    { id: 8, kind: 'node', createdMs: 0, deploymentData: contractTag('kv', 0) }, // orphan
+    { id: 9, kind: 'node', createdMs: 900, deploymentData: contractTag('web', 0) }, // too young: a deploy may still record it
+    { id: 10, kind: 'node', createdMs: 0, deploymentData: '' }, // not the bot's
+    { id: 11, kind: 'name', createdMs: 0 },
+  ];
+  assert.deepEqual(orphanContracts(contracts, [record], 1_000, 500), [8]);
+  assert.deepEqual(orphanContracts(contracts, [record], 1_400, 500), [8, 9]);
 });

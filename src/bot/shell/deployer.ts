@@ -8,6 +8,7 @@ import { deploymentHashHex, deploymentSchema, signDeployment, ZosError, type Dep
 import { BotError } from '../errors.ts';
 import { buildWorkloads, containerIps } from '../core/build.ts';
 import type { PlannedReplica } from '../core/plan.ts';
+import { contractTag } from '../core/orphans.ts';
 import { requirementOf } from '../core/rank.ts';
 import type { DeploymentSpec } from '../core/spec.ts';
 import type { Replica } from '../core/state.ts';
@@ -36,7 +37,7 @@ export async function deployReplica(session: BotSession, target: ReplicaTarget, 
     version: 0, twin_id: session.twinId, contract_id: 0,
     // The time makes the hash unique, so a replica placed again on the same node gets a new contract.
     description: `${target.name}/${planned.replica} @${Date.now()}`,
-    metadata: JSON.stringify({ bot: target.name, replica: planned.replica }),
+    metadata: contractTag(target.name, planned.replica),
     signature_requirement: { requests: [{ twin_id: session.twinId, required: true, weight: 1 }], weight_required: 1 },
     workloads: buildWorkloads(target.spec, target),
   });
@@ -44,7 +45,7 @@ export async function deployReplica(session: BotSession, target: ReplicaTarget, 
   const hash = deploymentHashHex(signed);
   await session.included(session.chain.createNodeContract({
     nodeId: planned.nodeId, deploymentHash: hash, resources: requirementOf(target.spec).resources,
-    deploymentData: JSON.stringify({ bot: target.name, replica: planned.replica }),
+    deploymentData: contractTag(target.name, planned.replica),
   }, { wait: true }));
   const contract = await session.chain.contractByNodeHash(planned.nodeId, hash);
   if (contract === undefined) throw new TfgridError(BotError.DEPLOY_FAILED, `${label}: the contract was included but is not on the chain`);

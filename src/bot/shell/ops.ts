@@ -6,6 +6,7 @@ import type { Deployment } from '../../zos/index.ts';
 import { BotError } from '../errors.ts';
 import { subnetOf } from '../core/build.ts';
 import { planSpec, type Plan } from '../core/plan.ts';
+import { orphanContracts, type ContractFact } from '../core/orphans.ts';
 import type { Candidate } from '../core/rank.ts';
 import type { DeploymentSpec, Spec } from '../core/spec.ts';
 import { withEvent, type DesiredRecord, type Replica } from '../core/state.ts';
@@ -154,25 +155,32 @@ export async function logs(session: BotSession, store: DesiredStore, name: strin
   return answer.logs;
 }
 
-export interface ContractRow {
-  readonly id: number;
-  readonly kind: string;
+export interface ContractRow extends ContractFact {
   readonly state: string;
   readonly nodeId: number | undefined;
   /** The deployment and replica holding it, or undefined when the desired state does not know it. */
   readonly deployment: string | undefined;
+  /** Made by a deploy that never recorded it: `tfgrid bot` cancels it once older than its grace. */
+  readonly orphan: boolean;
+}
+
+/** The twin's live contracts on the chain. */
+export async function twinContracts(session: BotSession): Promise<Array<Omit<ContractRow, 'deployment' | 'orphan'>>> {
+  const rows: Array<Omit<ContractRow, 'deployment' | 'orphan'>> = [];
+  let afterId: number | undefined;
+  for (;;) {
+    const page = await session.chain.list('contracts', { limit: 100, filter: { twinId: session.twinId }, ...(afterId === undefined ? {} : { afterId }) });
+    for (const c of page.items) rows.push({ id: c.id, kind: c.kind, state: c.state, createdMs: c.createdMs, ...(c.kind === 'node' ? { nodeId: c.nodeId, deploymentData: c.deploymentData } : { nodeId: undefined }) });
+    if (page.nextAfterId === undefined) return rows;
+    afterId = page.nextAfterId;
+  }
 }
 
 /** The twin's contracts on the chain, each joined with the deployment that holds it. */
 export async function contracts(session: BotSession, store: DesiredStore): Promise<ContractRow[]> {
   const records = await store.use((state) => state.list());
   const owner = new Map(records.flatMap((r) => r.replicas.map((replica) => [replica.contractId, `${r.name}[${replica.index}]`] as const)));
-  const rows: ContractRow[] = [];
-  let afterId: number | undefined;
-  for (;;) {
-    const page = await session.chain.list('contracts', { limit: 100, filter: { twinId: session.twinId }, ...(afterId === undefined ? {} : { afterId }) });
-    for (const c of page.items) rows.push({ id: c.id, kind: c.kind, state: c.state, nodeId: 'nodeId' in c ? c.nodeId : undefined, deployment: owner.get(c.id) });
-    if (page.nextAfterId === undefined) return rows;
-    afterId = page.nextAfterId;
-  }
+  const rows = await twinContracts(session);
+  const orphans = new Set(orphanContracts(rows, records, Number.MAX_SAFE_INTEGER, 0));
+  return rows.map((c) => ({ ...c, deployment: owner.get(c.id), orphan: orphans.has(c.id) }));
 }

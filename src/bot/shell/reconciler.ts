@@ -10,11 +10,12 @@ import { isTfgridError, type Logger } from '../../base/index.ts';
 import { ZosError, type Deployment } from '../../zos/index.ts';
 import { subnetOf } from '../core/build.ts';
 import { decideMoves, healDefaults, replicaKey, type HealSettings, type Move, type Observation, type Probe, type Suspect } from '../core/heal.ts';
+import { orphanContracts, parseContractTag } from '../core/orphans.ts';
 import { planReplicas } from '../core/plan.ts';
 import { withEvent, type DesiredRecord } from '../core/state.ts';
 import { findCandidates } from './capacity.ts';
 import { cancelContracts, deployReplica } from './deployer.ts';
-import { resolveFlists } from './ops.ts';
+import { resolveFlists, twinContracts } from './ops.ts';
 import type { BotSession } from './session.ts';
 import type { DesiredStore } from './store.ts';
 
@@ -28,7 +29,22 @@ export interface ReconcilerOptions {
   readonly log: Logger;
   /** Each move as it happens (the CLI prints them). */
   readonly onMove?: (event: MoveReport) => void;
+  /** How old a contract no record holds must be before it is cancelled (a deploy may still record it). */
+  readonly orphanGraceMs?: number;
+  /** How often the twin's contracts are listed to find such orphans. */
+  readonly orphanCheckMs?: number;
+  /** Each orphan contract cancelled (or that could not be). */
+  readonly onOrphan?: (event: OrphanReport) => void;
 }
+
+export interface OrphanReport {
+  readonly contractId: number;
+  /** The deployment and replica its data names. */
+  readonly tag: string;
+  readonly error: string | undefined;
+}
+
+export const orphanGraceMsDefault = 10 * 60_000;
 
 export interface MoveReport {
   readonly name: string;
@@ -51,6 +67,7 @@ export class Reconciler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  #orphansCheckedMs = 0;
 
   constructor(session: BotSession, store: DesiredStore, options: ReconcilerOptions) {
     this.#session = session;
@@ -77,7 +94,8 @@ export class Reconciler {
 
   /** One look and the moves it calls for; returns what was moved. */
   async tick(): Promise<MoveReport[]> {
-    const records = (await this.#store.use((state) => state.list())).filter((r) => r.status === 'active');
+    const all = await this.#store.use((state) => state.list());
+    const records = all.filter((r) => r.status === 'active');
     const observed = new Map<string, Observation>();
     await Promise.all(records.flatMap((record) => record.replicas.filter((r) => r.nodeId > 0).map(async (replica) => {
       observed.set(replicaKey(record.name, replica.index), await this.#observe(replica.nodeId, replica.nodeTwin, replica.contractId));
@@ -91,7 +109,24 @@ export class Reconciler {
       reports.push(report);
       this.#options.onMove?.(report);
     }
+    if (Date.now() - this.#orphansCheckedMs >= (this.#options.orphanCheckMs ?? 30_000)) await this.#cancelOrphans(all);
     return reports;
+  }
+
+  /** Cancels tagged contracts that no record holds (a deploy or move killed before recording). */
+  async #cancelOrphans(records: readonly DesiredRecord[]): Promise<void> {
+    this.#orphansCheckedMs = Date.now();
+    const contracts = await twinContracts(this.#session);
+    // Records read again after the listing: a deploy that recorded meanwhile is not mistaken.
+    const fresh = await this.#store.use((state) => state.list());
+    const orphans = orphanContracts(contracts, [...records, ...fresh], Date.now(), this.#options.orphanGraceMs ?? orphanGraceMsDefault);
+    for (const id of orphans) {
+      const tag = parseContractTag(contracts.find((c) => c.id === id)?.deploymentData ?? '');
+      const left = await cancelContracts(this.#session, [id]);
+      const report: OrphanReport = { contractId: id, tag: tag === undefined ? '' : `${tag.bot}[${tag.replica}]`, error: left[0]?.error };
+      this.#options.log[left.length === 0 ? 'info' : 'warn']('orphan contract', { contract: id, tag: report.tag, ...(report.error === undefined ? {} : { error: report.error }) });
+      this.#options.onOrphan?.(report);
+    }
   }
 
   async #observe(nodeId: number, nodeTwin: number, contractId: number): Promise<Observation> {
