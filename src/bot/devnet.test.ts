@@ -37,7 +37,8 @@ test('devnet → deploy → billed → node killed → healed by the bot → dow
   let bot: ReturnType<typeof spawn> | undefined;
   try {
     assert.equal(tfgrid(home, ['identity', 'new']).status, 0);
-    const state = await devnetUp({ dir, basePort, userHome: home, nodes: 2, nodePrefix: prefix });
+    // 203.0.113.0/24: not the default devnet's range, so both can run on one machine.
+    const state = await devnetUp({ dir, basePort, userHome: home, nodes: 2, nodePrefix: prefix, publicSubnet: '203.0.113.0/24' });
     const env = { TFGRID_CHAIN: state.chain, TFGRID_HUB: state.hub, TFGRID_RELAY: state.relay, TFGRID_EXPLORER: state.explorer!, TFGRID_BCDB_ZDB: state.zdb! };
     const run = (...args: string[]) => tfgrid(home, args, { env });
     assert.equal(run('twin', 'create', '--relay', state.relay.replace('ws://', '')).status, 0);
@@ -45,10 +46,16 @@ test('devnet → deploy → billed → node killed → healed by the bot → dow
     const chain = new ChainClient({ url: state.chain });
     const deployed = run('deploy', join(import.meta.dirname, '..', '..', 'examples', 'web.yaml'));
     assert.equal(deployed.status, 0, deployed.stderr);
-    type Ps = { replicas: Array<{ replica: { nodeId: number; contractId: number; ips: Record<string, string> }; workloads: Record<string, string> }> };
+    type Ps = { replicas: Array<{ replica: { nodeId: number; contractId: number; ips: Record<string, string>; publicIps: Record<string, string> }; workloads: Record<string, string> }> };
     const placed = () => json<Ps>(run('ps', '--json')).replicas[0]!.replica;
     const first = placed();
     assert.match(await page(first.ips['httpd']!), /Hello from a tfgrid workload/);
+    // Its public IP: reserved from the farm by the contract, attached on the node's public bridge.
+    const reserved = await chain.contract(first.contractId);
+    assert.ok(reserved?.kind === 'node');
+    assert.deepEqual(reserved.publicIpList.map((ip) => ip.split('/')[0]), [first.publicIps['httpd']]);
+    assert.match(first.publicIps['httpd']!, /^203\.0\.113\./);
+    assert.match(await page(first.publicIps['httpd']!), /Hello from a tfgrid workload/);
     // The kv example: its container finds the deployment's zdb (ZDB_STORE_*), writes a key, reads it back.
     const kv = run('deploy', join(import.meta.dirname, '..', '..', 'examples', 'kv.yaml'));
     assert.equal(kv.status, 0, kv.stderr);
@@ -69,7 +76,7 @@ test('devnet → deploy → billed → node killed → healed by the bot → dow
     process.kill(victim.pid, 'SIGKILL');
     const moved = await waitFor('the site on another node', async () => {
       const now = placed();
-      return now.nodeId !== first.nodeId && /Hello/.test(await page(now.ips['httpd']!)) ? now : undefined;
+      return now.nodeId !== first.nodeId && /Hello/.test(await page(now.ips['httpd']!)) && /Hello/.test(await page(now.publicIps['httpd']!)) ? now : undefined;
     }, { timeoutMs: 45_000 });
     assert.notEqual(moved.contractId, first.contractId);
     assert.equal((await chain.contract(first.contractId))?.state ?? 'Deleted', 'Deleted', 'the old contract was cancelled');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { TfgridError } from '../base/index.ts';
-import { BotSession, DesiredStore, contracts, deployWithRetries, down, formatTftUnits, logs, parseSpec, planDeploy, Reconciler, orphanGraceMsDefault, statefulWarning, status, type DesiredRecord, type Plan } from '../bot/index.ts';
+import { BotSession, DesiredStore, contracts, deployWithRetries, down, formatTftUnits, logs, parseSpec, planDeploy, Reconciler, orphanGraceMsDefault, statefulWarning, status, type DesiredRecord, type Plan, type Replica } from '../bot/index.ts';
 import { action, type Context } from './command.ts';
 import { CliError } from './errors.ts';
 import { unlockIdentity } from './identity.ts';
@@ -45,7 +45,9 @@ async function withBot<T>(ctx: Context, o: Common, fn: (session: BotSession, sto
   }
 }
 
-const addresses = (r: DesiredRecord): string => r.replicas.map((x) => `[${x.index}] node ${x.nodeId} contract ${x.contractId} ${Object.entries(x.ips).map(([c, ip]) => `${c}=${ip}`).join(' ')}`).join('\n    ');
+/** `httpd=10.240.1.2 (public 198.51.100.10)` for each container of a replica. */
+const replicaIps = (x: Replica): string => Object.entries(x.ips).map(([c, ip]) => `${c}=${ip}${x.publicIps?.[c] === undefined ? '' : ` (public ${x.publicIps[c]})`}`).join(' ');
+const addresses = (r: DesiredRecord): string => r.replicas.map((x) => `[${x.index}] node ${x.nodeId} contract ${x.contractId} ${replicaIps(x)}`).join('\n    ');
 
 function deployCommand(): Command {
   const command = withCommon(new Command('deploy').description('deploy grid.yaml: plan, contract, sign, send, wait; roll back on failure').argument('<file>', 'grid.yaml (or JSON)'))
@@ -81,7 +83,7 @@ function psCommand(): Command {
   return action(command, z.object(common), async (ctx, o) => {
     const found = await withBot(ctx, o, (session, store) => status(session, store));
     ctx.output.result(found, (f) => f.records.length === 0 ? 'no deployments: tfgrid deploy grid.yaml' : f.records.map((r) => {
-      const rows = f.replicas.filter((x) => x.name === r.name).map((x) => `  [${x.replica.index}] node ${x.replica.nodeId} contract ${x.replica.contractId} ${Object.entries(x.replica.ips).map(([c, ip]) => `${c}=${ip}`).join(' ')}  ${Object.entries(x.workloads).map(([w, s]) => `${w}:${s}`).join(' ')}${x.problem === undefined ? '' : `  PROBLEM ${x.problem}`}`);
+      const rows = f.replicas.filter((x) => x.name === r.name).map((x) => `  [${x.replica.index}] node ${x.replica.nodeId} contract ${x.replica.contractId} ${replicaIps(x.replica)}  ${Object.entries(x.workloads).map(([w, s]) => `${w}:${s}`).join(' ')}${x.problem === undefined ? '' : `  PROBLEM ${x.problem}`}`);
       const last = r.events.at(-1);
       return [`${r.name}  ${r.status}  ${r.spec.replicas} replica(s)${last === undefined ? '' : `  last: ${last.kind} ${new Date(last.atMs).toISOString()} ${last.reason}`}`, ...rows].join('\n');
     }).join('\n'));

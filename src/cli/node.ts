@@ -32,6 +32,7 @@ const Options = z.object({
   longitude: z.number().min(-180).max(180),
   noForwarding: z.boolean().optional(),
   storageOnly: z.boolean().optional(),
+  publicBridge: z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/, 'a Linux interface name (1–15 of [a-zA-Z0-9_.-])').optional(),
 });
 
 const parseNumber = (text: string): number => Number(text);
@@ -56,7 +57,8 @@ export function nodeCommand(): Command {
     .addOption(new Option('--latitude <deg>', 'location').default(0).argParser(parseNumber))
     .addOption(new Option('--longitude <deg>', 'location').default(0).argParser(parseNumber))
     .option('--no-forwarding', 'leave net.ipv4.ip_forward alone (containers get no outbound NAT)')
-    .option('--storage-only', 'run without root: zdb workloads only (no volumes, networks or containers)');
+    .option('--storage-only', 'run without root: zdb workloads only (no volumes, networks or containers)')
+    .option('--public-bridge <bridge>', "an existing bridge on the farm's public network: containers get the farm's public IPs on it");
   command.addHelpText('after', '\nExample: TFGRID_MNEMONIC="…" tfgrid node --farm 1 --chain http://127.0.0.1:8700 --relay ws://127.0.0.1:8800');
   return action(command, Options, async (ctx, o) => {
     if ((o.mnemonic === undefined) === (o.name === undefined)) throw new TfgridError(CliError.USAGE, 'give the node identity as --mnemonic ($TFGRID_MNEMONIC) or --name, one of them');
@@ -65,6 +67,7 @@ export function nodeCommand(): Command {
     const node = await startNode({
       identity, farmId: o.farm, chainUrl: o.chain, relays: o.relay, dataDir: resolve(o.data ?? join(ctx.home, 'node')),
       reservePercent: o.reservePercent, prefix: o.prefix, forwarding: o.noForwarding !== true, storageOnly: o.storageOnly === true,
+      ...(o.publicBridge === undefined ? {} : { publicBridge: o.publicBridge }),
       zdb: { host: o.zdbListen, port: o.zdbPort, ...(o.zdbAdvertise === undefined ? {} : { advertise: o.zdbAdvertise }) },
       location: { country: o.country, city: o.city, latitude: o.latitude, longitude: o.longitude }, log,
     });

@@ -13,6 +13,7 @@ import { ChainClient } from '../chain/index.ts';
 import { Identity, readKeystore, readKeystorePublic, writeKeystore } from '../crypto/index.ts';
 import { buildReadyImages, pushFlist } from '../flist/index.ts';
 import { DevnetError } from './errors.ts';
+import { setUpPublicNet, tearDownPublicNet, type PublicNet } from './public-net.ts';
 
 export const devnetPassphrase = 'devnet';
 const cliMain = join(import.meta.dirname, '..', 'cli', 'main.ts');
@@ -27,6 +28,8 @@ export interface DevnetOptions {
   readonly basePort: number;
   /** The user's tfgrid home: its default identity gets funded. */
   readonly userHome: string;
+  /** As root: the farm's public IPs (a /24 of RFC 5737's documentation ranges). Default 198.51.100.0/24. */
+  readonly publicSubnet?: string;
   readonly logger?: Logger;
   readonly onStep?: (text: string) => void;
 }
@@ -35,6 +38,7 @@ const componentSchema = z.object({ name: z.string(), pid: z.number().int(), url:
 const stateSchema = z.object({
   startedMs: z.number(), dir: z.string(),
   chain: z.string(), relay: z.string(), hub: z.string(), explorer: z.string().optional(), zdb: z.string().optional(), note: z.string().optional(),
+  publicNet: z.object({ bridge: z.string(), subnet: z.string() }).optional(),
   twins: z.record(z.string(), z.number()),
   images: z.array(z.object({ name: z.string(), url: z.string() })),
   components: z.array(componentSchema),
@@ -74,6 +78,7 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
   const fund = [ids.relay, ids.farmer, ids.demo, ...nodeIds].map((i) => i.publicKeyHex);
   const userKey = await readKeystorePublic(join(options.userHome, 'identities', 'default.json')).then((k) => k.publicKey, () => undefined);
   if (userKey !== undefined) fund.push(userKey);
+  let publicNet: PublicNet | undefined;
   try {
     const port = (offset: number) => options.basePort + offset;
     step('starting the chain');
@@ -121,6 +126,12 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
     // As root the nodes' 0-dbs listen on every address, as a real node's do: containers reach the
     // zdbs of their deployment at their gateway (ZDB_<NAME>_HOST). Storage-only: loopback is enough.
     const zdbListen = storageOnly ? '127.0.0.1' : '0.0.0.0';
+    publicNet = storageOnly || nodes === 0 ? undefined : { bridge: `${options.nodePrefix ?? 'dv'}pub`, subnet: options.publicSubnet ?? '198.51.100.0/24' };
+    if (publicNet !== undefined) {
+      step(`making the farm's public network: bridge ${publicNet.bridge}, public IPs in ${publicNet.subnet}`);
+      await saveProgress({ chain: chainUrl, publicNet });
+      await setUpPublicNet(publicNet, farmer, farmId);
+    }
     for (let i = 1; i <= nodes; i++) {
       step(`starting node ${i} of ${nodes}`);
       const id = nodeIds[i - 1]!;
@@ -133,14 +144,15 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
         'node', '--farm', String(farmId), '--name', `node${i}`, '--chain', chainUrl, '--relay', `ws://${relayName}`,
         '--data', join(options.dir, 'nodes', `node${i}`), '--prefix', `${options.nodePrefix ?? 'dv'}${i}`, '--zdb-port', String(port(10 + i)), '--zdb-listen', zdbListen,
         '--country', ['Belgium', 'Egypt', 'Tanzania'][(i - 1) % 3]!, '--city', ['Ghent', 'Cairo', 'Zanzibar'][(i - 1) % 3]!,
-        ...(storageOnly ? ['--storage-only'] : []),
+        ...(storageOnly ? ['--storage-only'] : []), ...(publicNet === undefined ? [] : ['--public-bridge', publicNet.bridge]),
       ], `node ${i}`, ready, 60_000));
     }
-    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, zdb: `127.0.0.1:${zdbPort}`, twins, images, components, ...(nodesNote === undefined ? {} : { note: nodesNote }) };
+    const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, zdb: `127.0.0.1:${zdbPort}`, twins, images, components, ...(nodesNote === undefined ? {} : { note: nodesNote }), ...(publicNet === undefined ? {} : { publicNet }) };
     await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify(state, null, 2));
     return state;
   } catch (error) {
     await stopComponents(components);
+    if (publicNet !== undefined) tearDownPublicNet(publicNet);
     throw error instanceof TfgridError ? error : new TfgridError(DevnetError.START_FAILED, `${(error as Error).message} (logs in ${join(options.dir, 'logs')})`, { cause: error });
   }
 }
@@ -150,6 +162,7 @@ export async function devnetDown(dir: string): Promise<DevnetComponent[]> {
   const state = readState(dir);
   if (state === null) return [];
   await stopComponents(state.components);
+  if (state.publicNet !== undefined) tearDownPublicNet(state.publicNet);
   return state.components;
 }
 

@@ -16,6 +16,9 @@ export function containerIps(spec: DeploymentSpec, subnet: string): Record<strin
   return Object.fromEntries(Object.keys(spec.containers).map((name, i) => [name, `${base}.${i + 2}`]));
 }
 
+/** The `ip` workload holding a container's public IP. */
+export const publicIpWorkload = (container: string): string => `${container}_pub`;
+
 /** `flists`: container name → the flist the node fetches (image names already resolved). */
 export function buildWorkloads(spec: DeploymentSpec, options: { ipRange: string; subnet: string; flists: Record<string, string> }): Workload[] {
   const w = (name: string, type: Workload['type'], data: Workload['data']): Workload => ({ version: 0, name, type, data, metadata: '', description: '' });
@@ -25,6 +28,7 @@ export function buildWorkloads(spec: DeploymentSpec, options: { ipRange: string;
   for (const [name, z] of Object.entries(spec.zdbs)) workloads.push(w(name, 'zdb', { size: z.size, mode: z.mode, password: z.password, public: z.public }));
   const containers = Object.entries(spec.containers);
   if (containers.length > 0) workloads.push(w(networkWorkload, 'network', { ip_range: options.ipRange, subnet: options.subnet, peers: [] }));
+  for (const [name, c] of containers) if (c.public_ip) workloads.push(w(publicIpWorkload(name), 'ip', { v4: true }));
   for (const [name, c] of containers) {
     workloads.push(w(name, 'container', {
       flist: options.flists[name] ?? c.flist ?? '',
@@ -32,7 +36,7 @@ export function buildWorkloads(spec: DeploymentSpec, options: { ipRange: string;
       env: c.env,
       compute_capacity: { cpu: c.cpu, memory: c.memory },
       mounts: Object.entries(c.mounts).map(([volume, mountpoint]) => ({ volume, mountpoint })),
-      network: { interfaces: [{ network: networkWorkload, ip: ips[name]! }] },
+      network: { interfaces: [{ network: networkWorkload, ip: ips[name]! }], public_ip: c.public_ip ? publicIpWorkload(name) : '' },
     }));
   }
   return workloads;

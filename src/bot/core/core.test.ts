@@ -81,14 +81,14 @@ test('grid.yaml errors name the file, line and field', () => {
 const cheap: PricingPolicy = { ...defaultPricingPolicy, id: 2, cuUsdUnitsPerHour: Math.round(defaultPricingPolicy.cuUsdUnitsPerHour / 2), suUsdUnitsPerHour: Math.round(defaultPricingPolicy.suUsdUnitsPerHour / 2) };
 const node = (nodeId: number, farmId: number, over: Partial<Candidate> = {}): Candidate => ({
   nodeId, twinId: 100 + nodeId, farmId, country: 'Belgium', city: 'Ghent', certified: false, up: true,
-  total: { cru: 8, mru: 16 * gib, sru: 500 * gib, hru: 0 }, free: { cru: 8, mru: 14 * gib, sru: 450 * gib, hru: 0 }, policy: defaultPricingPolicy, ...over,
+  total: { cru: 8, mru: 16 * gib, sru: 500 * gib, hru: 0 }, free: { cru: 8, mru: 14 * gib, sru: 450 * gib, hru: 0 }, freePublicIps: 0, policy: defaultPricingPolicy, ...over,
 });
 const price = 100_000; // 0.01 USD per TFT
 
 test('ranking keeps up nodes that fit and meet the placement, cheaper and roomier first', () => {
   const spec = parseSpec(web).deployments['web']!;
   const need = requirementOf(spec);
-  assert.deepEqual(need, { resources: { cru: 1, mru: 128 * mib, sru: gib, hru: 0 }, coresMax: 1 });
+  assert.deepEqual(need, { resources: { cru: 1, mru: 128 * mib, sru: gib, hru: 0 }, coresMax: 1, publicIps: 0 });
   const nodes = [
     node(1, 1), node(2, 1, { free: { cru: 8, mru: 4 * gib, sru: 450 * gib, hru: 0 } }), node(3, 2, { policy: cheap }), node(4, 2, { up: false }),
     node(5, 3, { free: { cru: 8, mru: 64 * mib, sru: 450 * gib, hru: 0 } }), node(6, 3, { country: 'Egypt' }), node(7, 3, { free: { cru: 8, mru: 8 * gib, sru: 0, hru: 900 * gib } }),
@@ -121,6 +121,25 @@ test('a plan places every replica, takes capacity as it goes and totals the mont
   assert.match(error.message, /b: 3 replica\(s\) need 3 node\(s\) on distinct nodes, 2 fit/);
 });
 
+test('public IPs: a rule of the ranking, taken from the farm as the plan goes, an ip workload per container', () => {
+  const spec = parseSpec(['version: 1', 'deployments:', '  w:', '    replicas: 3', '    containers:', '      web: {flist: /x.fl, public_ip: true}', '      side: {flist: /x.fl}'].join('\n'));
+  const need = requirementOf(spec.deployments['w']!);
+  assert.equal(need.publicIps, 1);
+  const nodes = [node(1, 1, { freePublicIps: 1 }), node(2, 1, { freePublicIps: 1 }), node(3, 2, { freePublicIps: 2 }), node(4, 3)];
+  assert.deepEqual(rank(nodes, need, spec.deployments['w']!.placement, price).rejected, { 'no free public IP in its farm': [4] });
+  // Farm 1 has one IP for its two nodes: the second replica there would find none left.
+  const error = thrown(() => planSpec(spec, nodes, price));
+  assert.equal(error.code, BotError.NO_CAPACITY);
+  assert.match(error.message, /3 replica\(s\) need 3 node\(s\) on distinct nodes, 2 fit .*no free public IP in its farm: node 4/);
+  const two = planSpec({ ...spec, deployments: { w: { ...spec.deployments['w']!, replicas: 2 } } }, nodes, price);
+  assert.deepEqual(two.replicas.map((r) => r.nodeId).sort(), [1, 3]);
+  const workloads = buildWorkloads(spec.deployments['w']!, { ipRange: '10.1.0.0/16', subnet: '10.1.1.0/24', flists: {} });
+  assert.deepEqual(workloads.filter((w) => w.type === 'ip').map((w) => [w.name, w.data]), [['web_pub', { v4: true }]]);
+  const net = (name: string) => (workloads.find((w) => w.name === name)!.data as { network: { public_ip: string } }).network.public_ip;
+  assert.deepEqual([net('web'), net('side')], ['web_pub', '']);
+  assert.match(thrown(() => parseSpec(['version: 1', 'deployments:', '  w:', '    volumes: {web_pub: {size: 16MiB}}', '    containers:', '      web: {flist: /x.fl, public_ip: true}'].join('\n'))).message, /"web_pub" would name the public IP of web/);
+});
+
 test('the monthly cost is the chain’s cloud-unit price over 30 days', () => {
   // 1 core + 4 GiB = 1 CU (min of the three bundles); 200 GiB SSD = 1 SU.
   const units = monthlyCostTftUnits({ cru: 1, mru: 4 * gib, sru: 200 * gib, hru: 0 }, defaultPricingPolicy, 10_000_000);
@@ -136,7 +155,7 @@ test('workloads: volumes, zdbs, the network and containers at .2, .3 of the plac
   assert.equal(subnetOf('10.77.0.0/16', 255), '10.77.1.0/24');
   const workloads = buildWorkloads(spec, { ipRange: '10.77.0.0/16', subnet, flists: { httpd: 'http://hub/flists/x/httpd.fl' } });
   assert.deepEqual(workloads.map((w) => [w.name, w.type]), [['data', 'volume'], ['net', 'network'], ['httpd', 'container']]);
-  assert.deepEqual(workloads[2]!.data, { flist: 'http://hub/flists/x/httpd.fl', entrypoint: '', env: {}, compute_capacity: { cpu: 1, memory: 128 * mib }, mounts: [{ volume: 'data', mountpoint: '/data' }], network: { interfaces: [{ network: 'net', ip: '10.77.3.2' }] } });
+  assert.deepEqual(workloads[2]!.data, { flist: 'http://hub/flists/x/httpd.fl', entrypoint: '', env: {}, compute_capacity: { cpu: 1, memory: 128 * mib }, mounts: [{ volume: 'data', mountpoint: '/data' }], network: { interfaces: [{ network: 'net', ip: '10.77.3.2' }], public_ip: '' } });
 });
 
 test('healing moves at once on chain evidence, after a grace on bus evidence, and fills missing replicas', () => {

@@ -36,8 +36,11 @@ export function planSpec(spec: Spec, candidates: readonly Candidate[], tftPriceU
   for (const name of Object.keys(spec.deployments).sort()) {
     const d = spec.deployments[name]!;
     const picked = planReplicas(name, d, pool, tftPriceUsdUnits, { indexes: range(d.replicas), avoid: [], taken: { nodes: [], farms: [] } });
-    const need = requirementOf(d).resources;
-    for (const p of picked) pool = pool.map((c) => (c.nodeId === p.nodeId ? consume(c, need) : c));
+    const need = requirementOf(d);
+    for (const p of picked) {
+      // Public IPs are the farm's: every node of the farm sees fewer left.
+      pool = pool.map((c) => (c.nodeId === p.nodeId ? consume(c, need.resources) : c)).map((c) => (c.farmId === p.farmId ? { ...c, freePublicIps: c.freePublicIps - need.publicIps } : c));
+    }
     replicas.push(...picked);
   }
   return { replicas, monthlyTftUnits: replicas.reduce((sum, r) => sum + r.costTftUnits, 0n) };
@@ -52,7 +55,7 @@ export function planReplicas(name: string, d: DeploymentSpec, candidates: readon
   const need = requirementOf(d);
   const placement = { ...d.placement, exclude_nodes: [...d.placement.exclude_nodes, ...options.avoid] };
   const { ranked, rejected } = rank(candidates, need, placement, tftPriceUsdUnits);
-  const picked = pickSpread(ranked, options.indexes.length, d.placement.spread, options.taken);
+  const picked = pickSpread(ranked, options.indexes.length, d.placement.spread, options.taken, need.publicIps);
   if (picked.length < options.indexes.length) {
     const spread = d.placement.spread === 'farms' ? ' in distinct farms' : ' on distinct nodes';
     throw new TfgridError(BotError.NO_CAPACITY, `${name}: ${options.indexes.length} replica(s) need ${options.indexes.length} node(s)${spread}, ${picked.length} fit (${ranked.length} eligible; ${describeRejections(rejected)})`);

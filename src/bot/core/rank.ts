@@ -18,6 +18,8 @@ export interface Candidate {
   readonly total: Resources;
   /** Total − system reserve − used by live contracts. */
   readonly free: Resources;
+  /** Public IPs of the node's farm no contract holds. */
+  readonly freePublicIps: number;
   readonly policy: PricingPolicy;
 }
 
@@ -26,6 +28,8 @@ export interface Requirement {
   readonly resources: Resources;
   /** The most cores one container asks for. */
   readonly coresMax: number;
+  /** Public IPs one replica takes from its farm. */
+  readonly publicIps: number;
 }
 
 export interface Ranked {
@@ -45,6 +49,7 @@ export function requirementOf(spec: DeploymentSpec): Requirement {
   return {
     resources: { cru: containers.reduce((sum, c) => sum + c.cpu, 0), mru: containers.reduce((sum, c) => sum + c.memory, 0), sru: disk, hru: 0 },
     coresMax: Math.max(0, ...containers.map((c) => c.cpu)),
+    publicIps: containers.filter((c) => c.public_ip).length,
   };
 }
 
@@ -58,6 +63,7 @@ export function ruledOut(c: Candidate, need: Requirement, placement: Placement, 
   if (placement.city !== undefined && c.city.toLowerCase() !== placement.city.toLowerCase()) return 'another city';
   if (placement.certified && !c.certified) return 'not certified';
   if (need.coresMax > c.total.cru) return 'too few cores';
+  if (need.publicIps > c.freePublicIps) return 'no free public IP in its farm';
   if (need.resources.mru > c.free.mru) return 'not enough free memory';
   // A node's disks are SSD (sru) or HDD (hru); zos puts volumes and zdbs on what it has.
   if (need.resources.sru > Math.max(c.free.sru, c.free.hru)) return 'not enough free disk';
@@ -81,17 +87,21 @@ export function rank(candidates: readonly Candidate[], need: Requirement, placem
 /**
  * Picks `count` nodes from a ranking: never two replicas on one node; farms not used yet first
  * (with spread "farms" that is a rule, not a preference). `taken` are nodes and farms the
- * deployment's other replicas already hold.
+ * deployment's other replicas already hold. Each pick takes `publicIps` from its farm, whose
+ * nodes share them.
  */
-export function pickSpread(ranking: readonly Ranked[], count: number, spread: Placement['spread'], taken: { nodes: readonly number[]; farms: readonly number[] }): Ranked[] {
+export function pickSpread(ranking: readonly Ranked[], count: number, spread: Placement['spread'], taken: { nodes: readonly number[]; farms: readonly number[] }, publicIps = 0): Ranked[] {
   const picked: Ranked[] = [];
   const nodes = new Set(taken.nodes);
   const farms = new Set(taken.farms);
+  const ipsLeft = new Map<number, number>();
+  const hasIps = (c: Candidate): boolean => (ipsLeft.get(c.farmId) ?? c.freePublicIps) >= publicIps;
   for (let n = 0; n < count; n++) {
-    const free = ranking.filter((r) => !nodes.has(r.candidate.nodeId));
+    const free = ranking.filter((r) => !nodes.has(r.candidate.nodeId) && hasIps(r.candidate));
     const next = free.find((r) => !farms.has(r.candidate.farmId)) ?? (spread === 'farms' ? undefined : free[0]);
     if (next === undefined) break;
     picked.push(next);
+    ipsLeft.set(next.candidate.farmId, (ipsLeft.get(next.candidate.farmId) ?? next.candidate.freePublicIps) - publicIps);
     nodes.add(next.candidate.nodeId);
     farms.add(next.candidate.farmId);
   }

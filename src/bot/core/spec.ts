@@ -34,6 +34,8 @@ const container = z.strictObject({
   memory: size.refine((v) => v >= 16 * mib, 'memory is at least 16MiB').default(64 * mib),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment name is [A-Za-z_][A-Za-z0-9_]*'), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   entrypoint: z.string().default(''),
+  /** A public IPv4 from the farm (reserved by the contract, paid with it); the node must have a public network. */
+  public_ip: z.boolean().default(false),
   /** volume name → mount point. */
   mounts: z.record(workloadName, z.string().regex(/^\/[^\s]*$/, 'a mount point is an absolute path')).default({}),
 }).refine((c) => (c.image === undefined) !== (c.flist === undefined), 'give exactly one of image (a name on the hub) or flist (a URL or a node-local path)');
@@ -76,6 +78,7 @@ const deployment = z.strictObject({
   }
   if (Object.keys(d.containers).length > 200) ctx.addIssue({ code: 'custom', message: 'at most 200 containers (one /24 each placement)' });
   for (const [name, c] of Object.entries(d.containers)) {
+    if (c.public_ip && names.includes(`${name}_pub`)) ctx.addIssue({ code: 'custom', path: ['containers', name, 'public_ip'], message: `"${name}_pub" would name the public IP of ${name}; rename that workload` });
     for (const volumeName of Object.keys(c.mounts)) {
       if (d.volumes[volumeName] === undefined) ctx.addIssue({ code: 'custom', path: ['containers', name, 'mounts', volumeName], message: `no volume "${volumeName}" in this deployment` });
     }

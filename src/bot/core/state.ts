@@ -25,6 +25,8 @@ export const replicaSchema = z.strictObject({
   subnet: z.string(),
   /** Container name → private address. */
   ips: z.record(z.string(), z.string()),
+  /** Container name → public IPv4, for containers with public_ip. */
+  publicIps: z.record(z.string(), z.string()).optional(),
   sinceMs: z.number().int().min(0),
 });
 export type Replica = z.infer<typeof replicaSchema>;

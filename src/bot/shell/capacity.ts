@@ -1,6 +1,7 @@
 // Where candidate nodes come from: the explorer's /nodes (free resources already computed, up
 // nodes only) when one is configured, else the chain itself (every node, with its live
-// contracts summed as used). Prices come from the chain either way: the farm's pricing policy.
+// contracts summed as used). Prices and free public IPs come from the chain either way: the
+// farm's pricing policy and its IP list.
 import { z } from 'zod';
 import { TfgridError } from '../../base/index.ts';
 import type { ChainClient, Farm, Node, PricingPolicy, Resources } from '../../chain/index.ts';
@@ -15,7 +16,7 @@ const reservePercent = 10;
 
 export interface Pricing {
   readonly tftPriceUsdUnits: number;
-  readonly farms: ReadonlyMap<number, { readonly policy: PricingPolicy; readonly gold: boolean }>;
+  readonly farms: ReadonlyMap<number, { readonly policy: PricingPolicy; readonly gold: boolean; readonly freePublicIps: number }>;
 }
 
 async function all<T>(chain: ChainClient, kind: 'farms' | 'nodes' | 'pricingPolicies' | 'contracts', filter: { nodeId?: number } = {}): Promise<T[]> {
@@ -35,7 +36,7 @@ export async function loadPricing(chain: ChainClient): Promise<Pricing> {
   const byId = new Map(policies.map((p) => [p.id, p]));
   const fallback = byId.get(params.defaultPricingPolicyId) ?? policies[0];
   if (fallback === undefined) throw new TfgridError(BotError.NO_CAPACITY, 'the chain has no pricing policy');
-  return { tftPriceUsdUnits: params.tftPriceUsdUnits, farms: new Map(farms.map((f) => [f.id, { policy: byId.get(f.pricingPolicyId) ?? fallback, gold: f.certification === 'Gold' }])) };
+  return { tftPriceUsdUnits: params.tftPriceUsdUnits, farms: new Map(farms.map((f) => [f.id, { policy: byId.get(f.pricingPolicyId) ?? fallback, gold: f.certification === 'Gold', freePublicIps: f.publicIps.filter((ip) => ip.contractId === 0).length }])) };
 }
 
 export async function candidatesFromChain(chain: ChainClient, pricing: Pricing): Promise<Candidate[]> {
@@ -81,7 +82,7 @@ function candidate(nodeId: number, twinId: number, farmId: number, location: { c
   const farm = pricing.farms.get(farmId);
   const policy = farm?.policy ?? [...pricing.farms.values()][0]?.policy;
   if (policy === undefined) throw new TfgridError(BotError.NO_CAPACITY, `node ${nodeId}: its farm ${farmId} is not on the chain`);
-  return { nodeId, twinId, farmId, country: location.country, city: location.city, certified: certified || farm?.gold === true, up, total, free, policy };
+  return { nodeId, twinId, farmId, country: location.country, city: location.city, certified: certified || farm?.gold === true, up, total, free, freePublicIps: farm?.freePublicIps ?? 0, policy };
 }
 
 export async function findCandidates(chain: ChainClient, explorerUrl: string | undefined): Promise<{ candidates: Candidate[]; pricing: Pricing }> {

@@ -6,7 +6,7 @@
 import { TfgridError, isTfgridError } from '../../base/index.ts';
 import { deploymentHashHex, deploymentSchema, signDeployment, ZosError, type Deployment } from '../../zos/index.ts';
 import { BotError } from '../errors.ts';
-import { buildWorkloads, containerIps } from '../core/build.ts';
+import { buildWorkloads, containerIps, publicIpWorkload } from '../core/build.ts';
 import type { PlannedReplica } from '../core/plan.ts';
 import { contractTag } from '../core/orphans.ts';
 import { requirementOf } from '../core/rank.ts';
@@ -43,8 +43,9 @@ export async function deployReplica(session: BotSession, target: ReplicaTarget, 
   });
   const signed = signDeployment(unsigned, session.identity, session.twinId);
   const hash = deploymentHashHex(signed);
+  const need = requirementOf(target.spec);
   await session.included(session.chain.createNodeContract({
-    nodeId: planned.nodeId, deploymentHash: hash, resources: requirementOf(target.spec).resources,
+    nodeId: planned.nodeId, deploymentHash: hash, resources: need.resources, publicIps: need.publicIps,
     deploymentData: contractTag(target.name, planned.replica),
   }, { wait: true }));
   const contract = await session.chain.contractByNodeHash(planned.nodeId, hash);
@@ -62,12 +63,27 @@ export async function deployReplica(session: BotSession, target: ReplicaTarget, 
     throw error;
   }
   onProgress(`${label}: deployment accepted`);
-  await settle(session, planned.nodeTwin, contract.id, label, settleTimeoutMs, onProgress);
-  return { index: planned.replica, nodeId: planned.nodeId, nodeTwin: planned.nodeTwin, farmId: planned.farmId, contractId: contract.id, subnet: target.subnet, ips: containerIps(target.spec, target.subnet), sinceMs: Date.now() };
+  const settled = await settle(session, planned.nodeTwin, contract.id, label, settleTimeoutMs, onProgress);
+  const publicIps = publicIpsOf(target.spec, settled);
+  return {
+    index: planned.replica, nodeId: planned.nodeId, nodeTwin: planned.nodeTwin, farmId: planned.farmId, contractId: contract.id, subnet: target.subnet,
+    ips: containerIps(target.spec, target.subnet), ...(Object.keys(publicIps).length === 0 ? {} : { publicIps }), sinceMs: Date.now(),
+  };
+}
+
+/** Container name → the public address its `ip` workload got (without the prefix length). */
+function publicIpsOf(spec: DeploymentSpec, deployment: Deployment): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [name, c] of Object.entries(spec.containers)) {
+    const data = c.public_ip ? deployment.workloads.find((w) => w.name === publicIpWorkload(name))?.result?.data : undefined;
+    const ip = typeof data === 'object' && data !== null && !Array.isArray(data) ? data['ip'] : undefined;
+    if (typeof ip === 'string') found[name] = ip.split('/')[0]!;
+  }
+  return found;
 }
 
 /** Polls until no workload is at init: BOT_DEPLOY_FAILED naming the workloads in error. */
-async function settle(session: BotSession, nodeTwin: number, contractId: number, label: string, timeoutMs: number, onProgress: (text: string) => void): Promise<void> {
+async function settle(session: BotSession, nodeTwin: number, contractId: number, label: string, timeoutMs: number, onProgress: (text: string) => void): Promise<Deployment> {
   const node = await session.node(nodeTwin, 5_000);
   const deadline = Date.now() + timeoutMs;
   let reported = '';
@@ -77,7 +93,7 @@ async function settle(session: BotSession, nodeTwin: number, contractId: number,
     if (states !== reported) onProgress(`${label}: ${(reported = states)}`);
     const errors = d.workloads.filter((w) => w.result?.state === 'error');
     if (errors.length > 0) throw new TfgridError(BotError.DEPLOY_FAILED, `${label}: ${errors.map((w) => `${w.name}: ${w.result?.message ?? ''}`).join('; ')}`);
-    if (d.workloads.every((w) => w.result !== undefined && w.result.state === 'ok')) return;
+    if (d.workloads.every((w) => w.result !== undefined && w.result.state === 'ok')) return d;
     if (Date.now() > deadline) throw new TfgridError(BotError.DEPLOY_FAILED, `${label}: not settled after ${timeoutMs} ms (${states})`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }

@@ -49,6 +49,8 @@ function checkContract(deployment: Deployment, facts: AcceptanceFacts): void {
   if (contract.twinId !== deployment.twin_id) throw new TfgridError(ZosError.CONTRACT_MISMATCH, `contract ${contract.id} belongs to twin ${contract.twinId}, the deployment to twin ${deployment.twin_id}`);
   if (contract.state !== 'Created') throw new TfgridError(ZosError.CONTRACT_NOT_CREATED, `contract ${contract.id} is in state ${contract.state}`);
   if (contract.deploymentHash !== facts.hashHex) throw new TfgridError(ZosError.HASH_MISMATCH, `the deployment hashes to ${facts.hashHex}, contract ${contract.id} holds ${contract.deploymentHash}`);
+  const ips = deployment.workloads.filter((w) => w.type === 'ip').length;
+  if (ips > contract.publicIps) throw new TfgridError(ZosError.CONTRACT_MISMATCH, `the deployment has ${ips} public IP workload(s), contract ${contract.id} reserved ${contract.publicIps}`);
 }
 
 /**

@@ -44,7 +44,7 @@ function build(workloads: unknown[], version = 0): Deployment {
 }
 
 function facts(d: Deployment, overrides: Partial<AcceptanceFacts> = {}): AcceptanceFacts {
-  const contract = { id: 42, kind: 'node', nodeId: 1, twinId: 7, state: 'Created', deploymentHash: deploymentHashHex(d) } as unknown as ContractView;
+  const contract = { id: 42, kind: 'node', nodeId: 1, twinId: 7, state: 'Created', deploymentHash: deploymentHashHex(d), publicIps: 0 } as unknown as ContractView;
   return {
     nodeId: 1, hash: deploymentHash(d), hashHex: deploymentHashHex(d), contract, twinKeys: new Map([[7, owner.publicKeyHex]]),
     capacity: { total: { cru: 4, mru: 8 * GiB, sru: 100 * GiB, hru: 0 }, system: { cru: 0, mru: GiB, sru: 10 * GiB, hru: 0 }, used: { cru: 0, mru: 0, sru: 0, hru: 0 } },
@@ -137,6 +137,18 @@ test('results move init → ok|error → deleted, and every move is a history en
   const moved = moveResult(w, makeResult('init', { nowSec: 5 }));
   assert.deepEqual(moved.change, { name: 'v', type: 'volume', version: 0, created: 5, state: 'init', message: '' });
   assert.throws(() => moveResult({ ...w, result: makeResult('deleted', { nowSec: 6 }) }, makeResult('ok', { nowSec: 7 })), /assertion failed/);
+});
+
+test('public IPs: no more ip workloads than the contract reserved, each given to one container', () => {
+  const pub = (name: string) => ({ version: 0, name, type: 'ip', data: { v4: true } });
+  const withIp = (ip: string) => box('web', { network: { interfaces: [{ network: 'net', ip: '10.20.1.2' }], public_ip: ip } });
+  const d = build([net(), pub('web_pub'), withIp('web_pub')]);
+  const reserved = (n: number) => facts(d, { contract: { ...facts(d).contract!, publicIps: n } as ContractView });
+  assert.deepEqual(acceptDeployment(d, reserved(1)).map((w) => w.name), ['net', 'web_pub', 'web']);
+  assert.equal(code(() => acceptDeployment(d, reserved(0))), ZosError.CONTRACT_MISMATCH);
+  assert.equal(code(() => checkWorkloads(build([net(), withIp('net')]))), ZosError.INVALID_REFERENCE);
+  const twice = build([net(), pub('p'), withIp('p'), box('other', { network: { interfaces: [{ network: 'net', ip: '10.20.1.3' }], public_ip: 'p' } })]);
+  assert.equal(code(() => checkWorkloads(twice)), ZosError.NETWORK_CONFLICT);
 });
 
 test('the OCI spec carries the limits, mounts and network namespace', () => {

@@ -8,7 +8,7 @@ export const workloadsMax = 64;
 export const signaturesMax = 16;
 export const textMaxChars = 1024;
 
-export const WorkloadType = { zdb: 'zdb', volume: 'volume', network: 'network', container: 'container' } as const;
+export const WorkloadType = { zdb: 'zdb', volume: 'volume', network: 'network', ip: 'ip', container: 'container' } as const;
 export type WorkloadTypeName = (typeof WorkloadType)[keyof typeof WorkloadType];
 
 export const ResultState = { init: 'init', ok: 'ok', error: 'error', deleted: 'deleted' } as const;
@@ -30,7 +30,7 @@ export const workloadSchema = z.strictObject({
   version: uint32,
   /** Checked against `^[a-zA-Z0-9_]+$` by validation (a typed ZOS_INVALID_NAME, not a schema error). */
   name: z.string().max(256),
-  type: z.enum([WorkloadType.zdb, WorkloadType.volume, WorkloadType.network, WorkloadType.container]),
+  type: z.enum([WorkloadType.zdb, WorkloadType.volume, WorkloadType.network, WorkloadType.ip, WorkloadType.container]),
   /** Type-specific; checked by the type's schema in `workloads.ts`. */
   data: z.json(),
   metadata: text.default(''),

@@ -7,6 +7,7 @@ import { sumResources, type Resources } from './capacity.ts';
 import { workloadNameMaxChars, type Deployment, type Workload, type WorkloadTypeName } from './deployment.ts';
 import { isHostAddress, parseCidr, parseIp } from './ipv4.ts';
 import { containerKind, type ContainerData } from './types/container.ts';
+import { ipKind, type IpData } from './types/ip.ts';
 import type { StorageUnit, WorkloadKind } from './types/kind.ts';
 import { networkKind, type NetworkData } from './types/network.ts';
 import { volumeKind, type VolumeData } from './types/volume.ts';
@@ -16,11 +17,12 @@ export interface DataOf {
   zdb: ZdbData;
   volume: VolumeData;
   network: NetworkData;
+  ip: IpData;
   container: ContainerData;
 }
 
 export const kinds: { readonly [T in WorkloadTypeName]: WorkloadKind<z.ZodType<DataOf[T]>> } = {
-  zdb: zdbKind, volume: volumeKind, network: networkKind, container: containerKind,
+  zdb: zdbKind, volume: volumeKind, network: networkKind, ip: ipKind, container: containerKind,
 };
 
 /** A workload with its data parsed by its type's schema. */
@@ -59,8 +61,12 @@ export function checkWorkloads(deployment: Deployment): Typed[] {
 
 function checkAddresses(typed: readonly Typed[], byName: ReadonlyMap<string, Typed>): void {
   const taken = new Set<string>();
+  const publicIps = new Set<string>();
   for (const w of typed) {
     if (w.type !== 'container') continue;
+    const publicIp = w.data.network.public_ip;
+    if (publicIp !== '' && publicIps.has(publicIp)) throw new TfgridError(ZosError.NETWORK_CONFLICT, `workload ${w.name}: public IP ${publicIp} is given to another container`);
+    publicIps.add(publicIp);
     const mountpoints = new Set<string>();
     for (const m of w.data.mounts) {
       if (mountpoints.has(m.mountpoint)) throw new TfgridError(ZosError.INVALID, `workload ${w.name}: mountpoint ${m.mountpoint} is used twice`);

@@ -26,6 +26,7 @@ import { containerManager, type ContainerManager } from './managers/container.ts
 import { networkManager } from './managers/network.ts';
 import { volumeManager } from './managers/volume.ts';
 import { zdbManager } from './managers/zdb.ts';
+import { ipManager, type PublicIp } from './managers/ip.ts';
 import { measureCapacity, type Measured } from './measure.ts';
 import { prefixPattern } from './names.ts';
 import { register, reportUptime, type Registration } from './registrar.ts';
@@ -54,6 +55,11 @@ export interface NodeOptions {
    * deployments with volumes, networks or containers are refused with ZOS_UNSUPPORTED.
    */
   readonly storageOnly?: boolean;
+  /**
+   * A Linux bridge on the farm's public network (the farmer makes it): containers given a public
+   * IP get a veth into it. Without one, deployments with `ip` workloads are ZOS_UNSUPPORTED.
+   */
+  readonly publicBridge?: string;
   readonly startGraceMs?: number;
   /** Shared flist block cache (default <data>/cache/blocks). */
   readonly cacheDir?: string;
@@ -67,6 +73,15 @@ async function adminPassword(path: string): Promise<string> {
   const password = randomBytes(16).toString('hex');
   await writeFileAtomic(path, password + '\n', { mode: 0o600 });
   return password;
+}
+
+/** The contract's reserved public IPs with their farm's gateway, as the chain has them now. */
+async function reservedIps(chain: ChainClient, contractId: number): Promise<PublicIp[]> {
+  const contract = await chain.contract(contractId);
+  if (contract?.kind !== 'node') return [];
+  const node = await chain.node(contract.nodeId);
+  const farm = node === undefined ? undefined : await chain.farm(node.farmId);
+  return contract.publicIpList.map((ip) => ({ ip, gateway: farm?.publicIps.find((f) => f.ip === ip)?.gateway ?? '' }));
 }
 
 function relayHost(url: string): string {
@@ -141,6 +156,7 @@ export class ZosNode {
       prefix, dir: join(dataDir, 'containers'), volumeDir, runcRoot: join('/run/tfgrid', `runc-${prefix}`), log,
       cache: new BlockCache(options.cacheDir ?? join(dataDir, 'cache', 'blocks')), flistDir: join(dataDir, 'cache', 'flists'),
       ...(options.startGraceMs === undefined ? {} : { startGraceMs: options.startGraceMs }),
+      ...(options.publicBridge === undefined ? {} : { publicBridge: options.publicBridge }),
       // Containers reach the node's 0-db at their gateway only when it listens there too.
       ...(['0.0.0.0', '::'].includes(options.zdb?.host ?? '0.0.0.0') ? { zdbPort: parts.zdbPort } : {}),
     });
@@ -150,6 +166,7 @@ export class ZosNode {
         zdb: zdbManager({ admin: parts.admin, ips: options.zdb?.advertise ?? ['127.0.0.1'], port: parts.zdbPort }),
         volume: volumeManager({ dir: volumeDir, prefix }),
         network: networkManager({ prefix, forwarding: options.forwarding ?? true }),
+        ip: ipManager({ reserved: (contractId) => reservedIps(parts.chain, contractId) }),
         container: this.#containers,
       },
       onChanged: (contractId) => this.#reportUsed(contractId),
@@ -202,6 +219,9 @@ export class ZosNode {
     if (this.#parts.options.storageOnly === true) {
       const others = [...new Set(deployment.workloads.map((w) => w.type).filter((type) => type !== 'zdb'))];
       if (others.length > 0) throw new TfgridError(ZosError.UNSUPPORTED, `this node runs without root (storage only): it takes zdb workloads, not ${others.join(', ')}`);
+    }
+    if (this.#parts.options.publicBridge === undefined && deployment.workloads.some((w) => w.type === 'ip')) {
+      throw new TfgridError(ZosError.UNSUPPORTED, 'this node has no public network (--public-bridge): it cannot attach public IPs');
     }
     const chain = this.#parts.chain;
     const twinIds = [...new Set(deployment.signature_requirement.requests.map((r) => r.twin_id))];

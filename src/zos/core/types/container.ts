@@ -29,7 +29,9 @@ export const containerData = z.strictObject({
   })).max(16).default([]),
   network: z.strictObject({
     interfaces: z.array(z.strictObject({ network: z.string().max(64), ip: ipv4Schema })).max(4),
-  }).default({ interfaces: [] }),
+    /** The `ip` workload whose public address the container gets (and its default route); "" none. */
+    public_ip: z.string().max(64).default(''),
+  }).default({ interfaces: [], public_ip: '' }),
 });
 export type ContainerData = z.infer<typeof containerData>;
 
@@ -39,5 +41,6 @@ export const containerKind: WorkloadKind<typeof containerData> = {
   references: (data) => [
     ...data.mounts.map((m, i) => ({ name: m.volume, type: 'volume' as const, field: `mounts[${i}].volume` })),
     ...data.network.interfaces.map((n, i) => ({ name: n.network, type: 'network' as const, field: `network.interfaces[${i}].network` })),
+    ...(data.network.public_ip === '' ? [] : [{ name: data.network.public_ip, type: 'ip' as const, field: 'network.public_ip' }]),
   ],
 };

@@ -26,7 +26,12 @@ export interface ContainerManagerOptions extends RootfsOptions {
   readonly startGraceMs?: number;
   /** The node's 0-db port when containers can reach it at their gateway (it listens on all addresses). */
   readonly zdbPort?: number;
+  /** The bridge on the farm's public network, for containers with a public IP. */
+  readonly publicBridge?: string;
 }
+
+/** Host-side veth of a container's public interface. */
+const publicVeth = (prefix: string, id: string): string => interfaceName(prefix, 'v', `${id}/public`);
 
 export interface ContainerManager extends Manager<'container'> {
   /** The tail of a container's stdout and stderr. */
@@ -58,10 +63,30 @@ async function joinNetworks(options: ContainerManagerOptions, context: InstallCo
     await run('ip', ['-n', id, 'link', 'set', peer, 'name', inside]);
     await run('ip', ['-n', id, 'addr', 'add', `${nic.ip}/${subnet.prefix}`, 'dev', inside]);
     await run('ip', ['-n', id, 'link', 'set', inside, 'up']);
-    if (index === 0) await run('ip', ['-n', id, 'route', 'add', 'default', 'via', formatIp(gatewayOf(subnet))]);
+    // With a public IP the default route goes out through the farm's gateway instead.
+    if (index === 0 && w.data.network.public_ip === '') await run('ip', ['-n', id, 'route', 'add', 'default', 'via', formatIp(gatewayOf(subnet))]);
     ips.push(nic.ip);
   }
+  if (w.data.network.public_ip !== '') ips.push(await joinPublic(options, context, id, w.data.network.public_ip));
   return ips;
+}
+
+/** A veth into the node's public bridge carrying the `ip` workload's address; returns the address. */
+async function joinPublic(options: ContainerManagerOptions, context: InstallContext, id: string, ipWorkload: string): Promise<string> {
+  const held = context.installed.get(ipWorkload);
+  const data = held?.type === 'ip' ? (held.result?.data as { ip?: unknown; gateway?: unknown } | null | undefined) : undefined;
+  if (typeof data?.ip !== 'string' || typeof data.gateway !== 'string') throw new TfgridError(ZosError.INVALID_REFERENCE, `public IP ${ipWorkload} is not installed`);
+  if (options.publicBridge === undefined) throw new TfgridError(ZosError.UNSUPPORTED, 'this node has no public bridge');
+  const host = publicVeth(options.prefix, id);
+  const peer = interfaceName(options.prefix, 'p', `${id}/public`);
+  await run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer, 'address', macOf(`${context.contractId}/public/${data.ip}`)]);
+  await run('ip', ['link', 'set', peer, 'netns', id]);
+  await run('ip', ['link', 'set', host, 'master', options.publicBridge, 'up']);
+  await run('ip', ['-n', id, 'link', 'set', peer, 'name', 'pub0']);
+  await run('ip', ['-n', id, 'addr', 'add', data.ip, 'dev', 'pub0']);
+  await run('ip', ['-n', id, 'link', 'set', 'pub0', 'up']);
+  await run('ip', ['-n', id, 'route', 'add', 'default', 'via', data.gateway]);
+  return data.ip.split('/')[0]!;
 }
 
 /** The deployment's installed zdbs and, through the first network, where the container reaches them. */
@@ -86,6 +111,7 @@ export function containerManager(options: ContainerManagerOptions): ContainerMan
     if (process !== undefined) await process.stop();
     else await runQuietly('runc', ['--root', options.runcRoot, 'delete', '--force', id]);
     for (let index = 0; index < 4; index++) await runQuietly('ip', ['link', 'del', interfaceName(options.prefix, 'v', `${id}/${index}`)]);
+    await runQuietly('ip', ['link', 'del', publicVeth(options.prefix, id)]);
     await runQuietly('ip', ['netns', 'del', id]);
   };
   return {
