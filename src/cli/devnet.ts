@@ -27,13 +27,15 @@ export function devnetCommand(): Command {
       `  images   ${s.images.map((i) => `${i.name}: ${i.url}`).join('\n           ')}`,
       `  twins    ${Object.entries(s.twins).map(([name, id]) => `${name} ${id}`).join(', ')}`,
       ...(s.note === undefined ? [] : [`  note     ${s.note}`]),
+      ...(s.publicNet === undefined ? [] : [`  public   farm IPs in ${s.publicNet.subnet} on bridge ${s.publicNet.bridge} (reachable from this machine)`]),
       '',
       'Next:',
       ...(s.explorer === undefined ? [] : [`  open ${s.explorer}/                 the explorer (grid statistics, node finder)`]),
       `  export TFGRID_CHAIN=${s.chain} TFGRID_HUB=${s.hub} TFGRID_RELAY=${s.relay}${s.explorer === undefined ? '' : ` TFGRID_EXPLORER=${s.explorer}`}${s.zdb === undefined ? '' : ` TFGRID_BCDB_ZDB=${s.zdb}`}`,
       '  tfgrid balance                      your default identity is funded (tfgrid identity new if you have none: then devnet down/up)',
       `  tfgrid twin create --relay ${s.relay.replace(/^ws:\/\//, '')}`,
-      '  tfgrid deploy examples/web.yaml     then: tfgrid ps, tfgrid bot (self-healing), tfgrid down',
+      '  tfgrid deploy examples/web.yaml     then: tfgrid ps (its public IP), tfgrid bot (self-healing), tfgrid down',
+      '  tfgrid deploy examples/kv.yaml      a container using its zdb: tfgrid logs kv client',
       '  tfgrid devnet status | logs <component> | down',
     ].join('\n'));
   }));
