@@ -19,6 +19,7 @@ const sample: FileMeta = {
     { backend: 'h:1/n', key: Buffer.from('0100000000000000', 'hex'), checksum: Buffer.alloc(16, 0xaa) },
     { backend: 'h:2/n', key: Buffer.from('0700000000000000', 'hex'), checksum: Buffer.alloc(16, 0xbb) },
   ] }],
+  shardChecksum: 'sha256',
 };
 
 test('shard and metadata bytes are the README\'s golden bytes, and decode back', async () => {
@@ -29,9 +30,16 @@ test('shard and metadata bytes are the README\'s golden bytes, and decode back',
   assert.equal(meta.toString('hex'), goldenHex(readme, 'meta'));
   assert.deepEqual(decodeMeta(meta), sample);
   for (let cut = 0; cut < meta.length; cut++) assert.equal(await attempt(() => decodeMeta(meta.subarray(0, cut))), 'ZSTOR_META_INVALID', `cut at ${cut}`);
-  const wrongVersion = Buffer.from(meta);
-  wrongVersion[0] = 2;
-  assert.equal(await attempt(() => decodeMeta(wrongVersion)), 'ZSTOR_META_INVALID');
+  // Version 1 (BLAKE2b shard checksums) differs only in its first byte, and is still read.
+  const version1 = encodeMeta({ ...sample, shardChecksum: 'blake2b' });
+  assert.equal(version1[0], 1);
+  assert.ok(version1.subarray(1).equals(meta.subarray(1)));
+  assert.deepEqual(decodeMeta(version1), { ...sample, shardChecksum: 'blake2b' });
+  for (const version of [0, 3]) {
+    const wrongVersion = Buffer.from(meta);
+    wrongVersion[0] = version;
+    assert.equal(await attempt(() => decodeMeta(wrongVersion)), 'ZSTOR_META_INVALID');
+  }
   assert.equal(await attempt(() => decodeShard(Buffer.from(shard.subarray(0, 30)))), 'ZSTOR_SHARD_INVALID');
 });
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { TfgridError } from '../base/index.ts';
 import { placementGroups, backendState, type PipelineContext } from './context.ts';
-import { fileKey, keyCheck, newFileId, shortChecksum } from './crypto.ts';
+import { fileKey, keyCheck, newFileId, shardChecksum, type ShardChecksumAlgorithm } from './crypto.ts';
 import { ZstorError } from './errors.ts';
 import type { FileMeta, SegmentMeta, ShardRef } from './meta-codec.ts';
 import { place } from './placement.ts';
@@ -79,7 +79,7 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   return {
     name, fileId, sizeBytes, checksum: hash.digest(), keyCheck: keyCheck(key, fileKeyCheckDomain),
     dataShards: config.dataShards, parityShards: config.parityShards, segmentBytes: config.segmentBytes,
-    compression: config.compression.algorithm, createdMs: Date.now(), segments,
+    compression: config.compression.algorithm, createdMs: Date.now(), segments, shardChecksum: 'sha256',
   };
 }
 
@@ -89,7 +89,7 @@ async function storeSegment(ctx: PipelineContext, state: BackendState, plain: Bu
   const data = splitBlob(blob, config.dataShards);
   const payloads = [...data, ...rs.encode(data)];
   const values = payloads.map((payload, index) => encodeShard({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, payload));
-  const refs = await writeShards(ctx, state, values, new Map());
+  const refs = await writeShards(ctx, state, values, new Map(), 'sha256');
   return { plainBytes: plain.length, blobBytes: blob.length, shards: refs };
 }
 
@@ -98,7 +98,7 @@ async function storeSegment(ctx: PipelineContext, state: BackendState, plain: Bu
  * choosing backends with place(); a backend that fails is marked unavailable and its shards go
  * elsewhere on the next attempt. Returns every shard's ref in index order.
  */
-export async function writeShards(ctx: PipelineContext, state: BackendState, values: readonly Buffer[], placed: Map<number, ShardRef>): Promise<ShardRef[]> {
+export async function writeShards(ctx: PipelineContext, state: BackendState, values: readonly Buffer[], placed: Map<number, ShardRef>, checksum: ShardChecksumAlgorithm): Promise<ShardRef[]> {
   const policy = { dataShards: ctx.config.dataShards, parityShards: ctx.config.parityShards, redundantGroups: ctx.config.redundantGroups, redundantNodes: ctx.config.redundantNodes };
   let lastError: unknown;
   for (let attempt = 0; attempt < placementAttemptsMax; attempt++) {
@@ -113,7 +113,7 @@ export async function writeShards(ctx: PipelineContext, state: BackendState, val
       const i = todo[j]!;
       const id = chosen[j]!;
       if (result.status === 'fulfilled' && result.value !== null && result.value.length === 8) {
-        placed.set(i, { backend: id, key: result.value, checksum: shortChecksum(values[i]!) });
+        placed.set(i, { backend: id, key: result.value, checksum: shardChecksum(checksum, values[i]!) });
         return;
       }
       lastError = result.status === 'rejected' ? result.reason : new Error(`${id} did not return a sequential id`);
