@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { goldenHex, rejectionCode } from '../base/testing.ts';
 import { decodeShard, encodeShard } from './shard.ts';
+import { joinBlob, openSegment, sealSegment } from './segment.ts';
 import { decodeMeta, encodeMeta, type FileMeta } from './meta-codec.ts';
 import { decodeMetaShards, encodeMetaShards } from './meta-shard.ts';
 import { parseToml } from './toml.ts';
@@ -41,6 +42,21 @@ test('shard and metadata bytes are the README\'s golden bytes, and decode back',
     assert.equal(await attempt(() => decodeMeta(wrongVersion)), 'ZSTOR_META_INVALID');
   }
   assert.equal(await attempt(() => decodeShard(Buffer.from(shard.subarray(0, 30)))), 'ZSTOR_SHARD_INVALID');
+});
+
+test('a segment sealed straight into its shards opens again, padding and shards that are all padding included', async () => {
+  const context = { key: Buffer.alloc(32, 3), fileId, segment: 9 };
+  for (const dataShards of [1, 4, 32, 40]) {
+    for (const size of [1, 100, 4096]) {
+      const plain = Buffer.alloc(size, size & 0xff);
+      const sealed = await sealSegment(plain, context, { algorithm: 'none', level: 3 }, { dataShards, headroom: 5 });
+      assert.equal(sealed.parts.length, dataShards);
+      assert.equal(sealed.shardBytes, Math.ceil(sealed.blobBytes / dataShards));
+      const blob = Buffer.concat(sealed.parts.map((p) => p.subarray(5)));
+      assert.ok(blob.subarray(sealed.blobBytes).every((b) => b === 0), 'zero padding');
+      assert.ok((await openSegment(joinBlob(sealed.parts.map((p) => p.subarray(5)), sealed.blobBytes), context, size)).equals(plain), `${dataShards} shards, ${size} bytes`);
+    }
+  }
 });
 
 test('metadata dispersal: any quorum decodes; forged, stale and foreign shards never win', async () => {

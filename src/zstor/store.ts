@@ -9,8 +9,8 @@ import { fileKey, keyCheck, newFileId, shardChecksum, type ShardChecksumAlgorith
 import { ZstorError } from './errors.ts';
 import type { FileMeta, SegmentMeta, ShardRef } from './meta-codec.ts';
 import { place } from './placement.ts';
-import { sealSegment, splitBlob } from './segment.ts';
-import { encodeShard } from './shard.ts';
+import { sealSegment } from './segment.ts';
+import { shardHeaderBytes, writeShardHeader } from './shard.ts';
 
 /** Segments being sealed and written at once: bounds memory to about this many × 3 segments. */
 export const segmentsInFlightMax = 3;
@@ -85,12 +85,13 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
 
 async function storeSegment(ctx: PipelineContext, state: BackendState, plain: Buffer, seg: { key: Buffer; fileId: Buffer; segment: number }): Promise<SegmentMeta> {
   const { config, rs } = ctx;
-  const blob = await sealSegment(plain, seg, config.compression);
-  const data = splitBlob(blob, config.dataShards);
-  const payloads = [...data, ...rs.encode(data)];
-  const values = payloads.map((payload, index) => encodeShard({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, payload));
+  // Shard values are laid out once, header room first: sealing and parity write into them in place.
+  const sealed = await sealSegment(plain, seg, config.compression, { dataShards: config.dataShards, headroom: shardHeaderBytes });
+  const parity = Array.from({ length: config.parityShards }, () => Buffer.allocUnsafe(shardHeaderBytes + sealed.shardBytes));
+  rs.encodeInto(sealed.parts.map((v) => v.subarray(shardHeaderBytes)), parity.map((v) => v.subarray(shardHeaderBytes)));
+  const values = [...sealed.parts, ...parity].map((value, index) => writeShardHeader({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, value));
   const refs = await writeShards(ctx, state, values, new Map(), 'sha256');
-  return { plainBytes: plain.length, blobBytes: blob.length, shards: refs };
+  return { plainBytes: plain.length, blobBytes: sealed.blobBytes, shards: refs };
 }
 
 /**
