@@ -46,7 +46,7 @@ export interface SealedSegment {
  * so the cipher's output is copied once, into place, instead of into a blob that is then cut and
  * copied again. Compressed only when it saves bytes: incompressible data stays raw and bounded.
  */
-export async function sealSegment(plain: Uint8Array, context: SegmentContext, compression: { algorithm: 'zstd' | 'none'; level: number }, split: { dataShards: number; headroom: number }): Promise<SealedSegment> {
+export async function sealSegment(plain: Uint8Array, context: SegmentContext, compression: { algorithm: 'zstd' | 'none'; level: number }, split: { dataShards: number; headroom: number; take?: (bytes: number) => Buffer }): Promise<SealedSegment> {
   let flags = 0;
   let body: Uint8Array = plain;
   if (compression.algorithm === 'zstd' && plain.length > 0) {
@@ -58,7 +58,8 @@ export async function sealSegment(plain: Uint8Array, context: SegmentContext, co
   }
   const blobBytes = segmentOverheadBytes + body.length;
   const shardBytes = Math.max(1, Math.ceil(blobBytes / split.dataShards));
-  const parts = Array.from({ length: split.dataShards }, () => Buffer.allocUnsafe(split.headroom + shardBytes));
+  const take = split.take ?? ((bytes: number) => Buffer.allocUnsafe(bytes));
+  const parts = Array.from({ length: split.dataShards }, () => take(split.headroom + shardBytes));
   let part = 0;
   let at = split.headroom;
   const put = (bytes: Uint8Array) => {

@@ -9,6 +9,7 @@ import { fileKey, keyCheck, newFileId, shardChecksum, type ShardChecksumAlgorith
 import { ZstorError } from './errors.ts';
 import type { FileMeta, SegmentMeta, ShardRef } from './meta-codec.ts';
 import { place } from './placement.ts';
+import { BufferRecycler } from './buffers.ts';
 import { sealSegment } from './segment.ts';
 import { shardHeaderBytes, writeShardHeader } from './shard.ts';
 
@@ -26,8 +27,8 @@ export interface Progress {
 type BackendState = Map<string, { available: boolean; freeBytes: number }>;
 
 /** Yields `segmentBytes` pieces of the stream (the last one shorter, none for an empty stream). */
-export async function* segmentsOf(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, segmentBytes: number): AsyncGenerator<Buffer> {
-  let current = Buffer.allocUnsafe(segmentBytes);
+export async function* segmentsOf(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, segmentBytes: number, allocate: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafe(bytes)): AsyncGenerator<Buffer> {
+  let current = allocate(segmentBytes);
   let filled = 0;
   for await (const chunk of source) {
     let at = 0;
@@ -38,7 +39,7 @@ export async function* segmentsOf(source: AsyncIterable<Uint8Array> | Iterable<U
       at += take;
       if (filled === segmentBytes) {
         yield current;
-        current = Buffer.allocUnsafe(segmentBytes);
+        current = allocate(segmentBytes);
         filled = 0;
       }
     }
@@ -52,6 +53,8 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   const fileId = newFileId();
   const key = fileKey(config.masterKey, fileId);
   const hash = createHash('blake2b512');
+  // Enough for the segments in flight, the one being read and their shards.
+  const buffers = new BufferRecycler((segmentsInFlightMax + 1) * (config.dataShards + config.parityShards));
   const inFlight: Promise<SegmentMeta>[] = [];
   const segments: SegmentMeta[] = [];
   let sizeBytes = 0;
@@ -61,11 +64,11 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
     options.onProgress?.({ bytes: segments.reduce((a, s) => a + s.plainBytes, 0), segments: segments.length });
   };
   try {
-    for await (const plain of segmentsOf(source, config.segmentBytes)) {
+    for await (const plain of segmentsOf(source, config.segmentBytes, (bytes) => buffers.take(bytes))) {
       if (index >= options.segmentsMax) throw new TfgridError(ZstorError.TOO_LARGE, `${name}: more than ${options.segmentsMax} segments of ${config.segmentBytes} bytes do not fit in one metadata record`);
       hash.update(plain);
       sizeBytes += plain.length;
-      const work = storeSegment(ctx, state, plain, { key, fileId, segment: index++ });
+      const work = storeSegment(ctx, state, buffers, plain, { key, fileId, segment: index++ });
       work.catch(() => undefined); // awaited in order by settle(); this keeps a later failure from being "unhandled" meanwhile
       inFlight.push(work);
       if (inFlight.length >= segmentsInFlightMax) await settle();
@@ -83,14 +86,19 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   };
 }
 
-async function storeSegment(ctx: PipelineContext, state: BackendState, plain: Buffer, seg: { key: Buffer; fileId: Buffer; segment: number }): Promise<SegmentMeta> {
+async function storeSegment(ctx: PipelineContext, state: BackendState, buffers: BufferRecycler, plain: Buffer, seg: { key: Buffer; fileId: Buffer; segment: number }): Promise<SegmentMeta> {
   const { config, rs } = ctx;
   // Shard values are laid out once, header room first: sealing and parity write into them in place.
-  const sealed = await sealSegment(plain, seg, config.compression, { dataShards: config.dataShards, headroom: shardHeaderBytes });
-  const parity = Array.from({ length: config.parityShards }, () => Buffer.allocUnsafe(shardHeaderBytes + sealed.shardBytes));
+  const take = (bytes: number) => buffers.take(bytes);
+  const sealed = await sealSegment(plain, seg, config.compression, { dataShards: config.dataShards, headroom: shardHeaderBytes, take });
+  buffers.give(plain);
+  const parity = Array.from({ length: config.parityShards }, () => take(shardHeaderBytes + sealed.shardBytes));
   rs.encodeInto(sealed.parts.map((v) => v.subarray(shardHeaderBytes)), parity.map((v) => v.subarray(shardHeaderBytes)));
   const values = [...sealed.parts, ...parity].map((value, index) => writeShardHeader({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, value));
   const refs = await writeShards(ctx, state, values, new Map(), 'sha256');
+  // Every value is acknowledged, so no socket holds one any more (a failed call's connection was
+  // destroyed with its unsent bytes, or its server answered after reading them all).
+  for (const value of values) buffers.give(value);
   return { plainBytes: plain.length, blobBytes: sealed.blobBytes, shards: refs };
 }
 
