@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { ZdbClient } from '../../src/zdb/index.ts';
 import { startOurZdb, removeDir, tempDir } from '../../src/zdb/server/testing.ts';
-import { createWasmKernel, parseConfig, ReedSolomon, tsKernel, Zstor, type RsKernel } from '../../src/zstor/index.ts';
+import { createWasmKernel, parseConfig, ReedSolomon, segmentsInFlightMax, tsKernel, Zstor, type RsKernel } from '../../src/zstor/index.ts';
 import { cpuMs, formatBytesPerSec, formatRatio, machineLine, printTable, rate } from '../lib/measure.ts';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '512' }, runs: { type: 'string', default: '3' }, rs: { type: 'string', default: 'true' } } });
@@ -65,7 +65,7 @@ const zstor = Zstor.open(config);
 const segments = Math.ceil(fileBytes / config.segmentBytes);
 const shardValueBytes = Math.ceil((config.segmentBytes + 29) / 4) + 28;
 
-/** Raw: the same number of shard-sized values, spread over the same servers, as many in flight as the store keeps; returns the file bytes they stand for. */
+/** Raw: the same number of shard-sized values, spread over the same servers, as many in flight as the store keeps (segmentsInFlightMax × 6); returns the file bytes they stand for. */
 const rawClients = await Promise.all(servers.map((s) => ZdbClient.connect({ host: '127.0.0.1', port: s.port }, { namespace: 'raw', timeoutMs: 60_000, reconnect: false })));
 const rawValue = randomBytes(shardValueBytes);
 async function rawWrites(): Promise<number> {
@@ -73,7 +73,7 @@ async function rawWrites(): Promise<number> {
   const value = rawValue;
   let next = 0;
   const total = segments * 6;
-  await Promise.all(Array.from({ length: 3 * 6 }, async () => {
+  await Promise.all(Array.from({ length: segmentsInFlightMax * 6 }, async () => {
     while (next < total) {
       const i = next++;
       await clients[i % clients.length]!.set(null, value);
@@ -125,7 +125,10 @@ await Promise.all(servers.map((s) => s.stop()));
 for (const s of servers) removeDir(s.dir);
 removeDir(tempDir('tfgrid-bench-zstor-'));
 
+// Each store is compared with the raw run just before it (same load); the goal is judged on the
+// median ratio, not the best run, since other load moves single runs a lot.
 const ratios = stores.map((s, i) => s.rate / raws[i]!.rate);
+const medianRatio = [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length - 1) / 2)]!;
 const cpuRange = (ps: Phase[]) => {
   const total = ps.map((p) => p.clientMsPerMiB + p.serverMsPerMiB);
   return `CPU ${Math.min(...total).toFixed(1)}–${Math.max(...total).toFixed(1)} ms/MiB (client ${Math.min(...ps.map((p) => p.clientMsPerMiB)).toFixed(1)}–${Math.max(...ps.map((p) => p.clientMsPerMiB)).toFixed(1)})`;
@@ -133,7 +136,7 @@ const cpuRange = (ps: Phase[]) => {
 console.log(`\nZero-Stor · kernel ${zstor.kernel} · ${runs} runs · load ${loadavg().map((l) => l.toFixed(2)).join(' ')} · ${machineLine()}\n`);
 printTable(['operation', 'range over runs', 'goal / reference', 'CPU per file MiB (client + servers)'], [
   ...rsRows.map((row) => [...row, '']),
-  [`store ${values.mb} MiB, 4+2 over 6 zdb (file bytes/s)`, range(stores.map((p) => p.rate)), `${formatRatio(Math.min(...ratios))}–${formatRatio(Math.max(...ratios))}× raw (goal ≥ 0.80 ${Math.max(...ratios) >= 0.8 ? '✓' : '✗'})`, cpuRange(stores)],
+  [`store ${values.mb} MiB, 4+2 over 6 zdb (file bytes/s)`, range(stores.map((p) => p.rate)), `${formatRatio(Math.min(...ratios))}–${formatRatio(Math.max(...ratios))}× raw, median ${formatRatio(medianRatio, 0.8)} (goal ≥ 0.80)`, cpuRange(stores)],
   [`retrieve ${values.mb} MiB (file bytes/s)`, range(retrieves.map((p) => p.rate)), 'data shards only, checksums, AES-GCM, BLAKE2b', cpuRange(retrieves)],
-  [`raw SETs of the same shard bytes (file bytes/s)`, range(raws.map((p) => p.rate)), `${segments * 6} × ${shardValueBytes} B, 18 in flight`, cpuRange(raws)],
+  [`raw SETs of the same shard bytes (file bytes/s)`, range(raws.map((p) => p.rate)), `${segments * 6} × ${shardValueBytes} B, ${segmentsInFlightMax * 6} in flight`, cpuRange(raws)],
 ]);

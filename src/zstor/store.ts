@@ -1,5 +1,6 @@
 // Storing a stream: cut into segments (never the whole file in memory), each sealed, split,
-// erasure-coded and written with up to `segmentsInFlightMax` segments in flight; metadata is
+// erasure-coded and written with up to `segmentsInFlightMax` segments in flight (the next one
+// sealed meanwhile); metadata is
 // written only after every shard is acknowledged, so a crash leaves orphan shards at worst,
 // never metadata that points at shards which do not exist.
 import { createHash } from 'node:crypto';
@@ -13,7 +14,7 @@ import { BufferRecycler } from './buffers.ts';
 import { sealSegment } from './segment.ts';
 import { shardHeaderBytes, writeShardHeader } from './shard.ts';
 
-/** Segments being sealed and written at once: bounds memory to about this many × 3 segments. */
+/** Segments whose shards are being written at once (one more is sealed ahead): the raw reference in bench/zstor writes as many shards at once. */
 export const segmentsInFlightMax = 3;
 /** Attempts per segment: each failed backend is excluded and its shards placed elsewhere. */
 const placementAttemptsMax = 4;
@@ -53,8 +54,8 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   const fileId = newFileId();
   const key = fileKey(config.masterKey, fileId);
   const hash = createHash('blake2b512');
-  // Enough for the segments in flight, the one being read and their shards.
-  const buffers = new BufferRecycler((segmentsInFlightMax + 1) * (config.dataShards + config.parityShards));
+  // Enough for the segments in flight, the one sealed ahead, the one being read and their shards.
+  const buffers = new BufferRecycler((segmentsInFlightMax + 2) * (config.dataShards + config.parityShards));
   const inFlight: Promise<SegmentMeta>[] = [];
   const segments: SegmentMeta[] = [];
   let sizeBytes = 0;
@@ -68,10 +69,14 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
       if (index >= options.segmentsMax) throw new TfgridError(ZstorError.TOO_LARGE, `${name}: more than ${options.segmentsMax} segments of ${config.segmentBytes} bytes do not fit in one metadata record`);
       hash.update(plain);
       sizeBytes += plain.length;
-      const work = storeSegment(ctx, state, buffers, plain, { key, fileId, segment: index++ });
+      // Sealed before waiting for a free slot, so that a slot is refilled at once: the servers
+      // do not wait for this segment's hashing, encryption and coding (one more segment of
+      // shards in memory; no more writes in flight).
+      const shards = await sealShards(ctx, buffers, plain, { key, fileId, segment: index++ });
+      if (inFlight.length >= segmentsInFlightMax) await settle();
+      const work = writeSegment(ctx, state, buffers, shards);
       work.catch(() => undefined); // awaited in order by settle(); this keeps a later failure from being "unhandled" meanwhile
       inFlight.push(work);
-      if (inFlight.length >= segmentsInFlightMax) await settle();
     }
     while (inFlight.length > 0) await settle();
   } catch (error) {
@@ -86,7 +91,14 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   };
 }
 
-async function storeSegment(ctx: PipelineContext, state: BackendState, buffers: BufferRecycler, plain: Buffer, seg: { key: Buffer; fileId: Buffer; segment: number }): Promise<SegmentMeta> {
+interface SealedShards {
+  readonly plainBytes: number;
+  readonly blobBytes: number;
+  readonly values: Buffer[];
+}
+
+/** The segment's shard values, ready to write. */
+async function sealShards(ctx: PipelineContext, buffers: BufferRecycler, plain: Buffer, seg: { key: Buffer; fileId: Buffer; segment: number }): Promise<SealedShards> {
   const { config, rs } = ctx;
   // Shard values are laid out once, header room first: sealing and parity write into them in place.
   const take = (bytes: number) => buffers.take(bytes);
@@ -95,11 +107,15 @@ async function storeSegment(ctx: PipelineContext, state: BackendState, buffers: 
   const parity = Array.from({ length: config.parityShards }, () => take(shardHeaderBytes + sealed.shardBytes));
   rs.encodeInto(sealed.parts.map((v) => v.subarray(shardHeaderBytes)), parity.map((v) => v.subarray(shardHeaderBytes)));
   const values = [...sealed.parts, ...parity].map((value, index) => writeShardHeader({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, value));
+  return { plainBytes: plain.length, blobBytes: sealed.blobBytes, values };
+}
+
+async function writeSegment(ctx: PipelineContext, state: BackendState, buffers: BufferRecycler, { plainBytes, blobBytes, values }: SealedShards): Promise<SegmentMeta> {
   const refs = await writeShards(ctx, state, values, new Map(), 'sha256');
   // Every value is acknowledged, so no socket holds one any more (a failed call's connection was
   // destroyed with its unsent bytes, or its server answered after reading them all).
   for (const value of values) buffers.give(value);
-  return { plainBytes: plain.length, blobBytes: sealed.blobBytes, shards: refs };
+  return { plainBytes, blobBytes, shards: refs };
 }
 
 /**
