@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { goldenHex, rejectionCode } from '../base/testing.ts';
 import { decodeShard, encodeShard } from './shard.ts';
+import { joinBlob, openSegment, sealSegment } from './segment.ts';
 import { decodeMeta, encodeMeta, type FileMeta } from './meta-codec.ts';
 import { decodeMetaShards, encodeMetaShards } from './meta-shard.ts';
 import { parseToml } from './toml.ts';
@@ -19,6 +20,7 @@ const sample: FileMeta = {
     { backend: 'h:1/n', key: Buffer.from('0100000000000000', 'hex'), checksum: Buffer.alloc(16, 0xaa) },
     { backend: 'h:2/n', key: Buffer.from('0700000000000000', 'hex'), checksum: Buffer.alloc(16, 0xbb) },
   ] }],
+  shardChecksum: 'sha256',
 };
 
 test('shard and metadata bytes are the README\'s golden bytes, and decode back', async () => {
@@ -29,10 +31,32 @@ test('shard and metadata bytes are the README\'s golden bytes, and decode back',
   assert.equal(meta.toString('hex'), goldenHex(readme, 'meta'));
   assert.deepEqual(decodeMeta(meta), sample);
   for (let cut = 0; cut < meta.length; cut++) assert.equal(await attempt(() => decodeMeta(meta.subarray(0, cut))), 'ZSTOR_META_INVALID', `cut at ${cut}`);
-  const wrongVersion = Buffer.from(meta);
-  wrongVersion[0] = 2;
-  assert.equal(await attempt(() => decodeMeta(wrongVersion)), 'ZSTOR_META_INVALID');
+  // Version 1 (BLAKE2b shard checksums) differs only in its first byte, and is still read.
+  const version1 = encodeMeta({ ...sample, shardChecksum: 'blake2b' });
+  assert.equal(version1[0], 1);
+  assert.ok(version1.subarray(1).equals(meta.subarray(1)));
+  assert.deepEqual(decodeMeta(version1), { ...sample, shardChecksum: 'blake2b' });
+  for (const version of [0, 3]) {
+    const wrongVersion = Buffer.from(meta);
+    wrongVersion[0] = version;
+    assert.equal(await attempt(() => decodeMeta(wrongVersion)), 'ZSTOR_META_INVALID');
+  }
   assert.equal(await attempt(() => decodeShard(Buffer.from(shard.subarray(0, 30)))), 'ZSTOR_SHARD_INVALID');
+});
+
+test('a segment sealed straight into its shards opens again, padding and shards that are all padding included', async () => {
+  const context = { key: Buffer.alloc(32, 3), fileId, segment: 9 };
+  for (const dataShards of [1, 4, 32, 40]) {
+    for (const size of [1, 100, 4096]) {
+      const plain = Buffer.alloc(size, size & 0xff);
+      const sealed = await sealSegment(plain, context, { algorithm: 'none', level: 3 }, { dataShards, headroom: 5 });
+      assert.equal(sealed.parts.length, dataShards);
+      assert.equal(sealed.shardBytes, Math.ceil(sealed.blobBytes / dataShards));
+      const blob = Buffer.concat(sealed.parts.map((p) => p.subarray(5)));
+      assert.ok(blob.subarray(sealed.blobBytes).every((b) => b === 0), 'zero padding');
+      assert.ok((await openSegment(joinBlob(sealed.parts.map((p) => p.subarray(5)), sealed.blobBytes), context, size)).equals(plain), `${dataShards} shards, ${size} bytes`);
+    }
+  }
 });
 
 test('metadata dispersal: any quorum decodes; forged, stale and foreign shards never win', async () => {

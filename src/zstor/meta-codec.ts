@@ -2,10 +2,13 @@
 // Decoding bounds every count and length and refuses unknown versions with ZSTOR_META_INVALID.
 import { TfgridError } from '../base/index.ts';
 import { ZstorError } from './errors.ts';
-import { checksumBytes, fileChecksumBytes, fileIdBytes, keyCheckBytes } from './crypto.ts';
+import { checksumBytes, fileChecksumBytes, fileIdBytes, keyCheckBytes, type ShardChecksumAlgorithm } from './crypto.ts';
 import { seqIdBytes } from '../zdb/index.ts';
 
-export const metaVersion = 1;
+/** The newest version, written for new files. The versions differ only in the shard checksum. */
+export const metaVersion = 2;
+const versionOf: Record<ShardChecksumAlgorithm, number> = { blake2b: 1, sha256: 2 };
+const algorithmOf = new Map<number, ShardChecksumAlgorithm>([[1, 'blake2b'], [2, 'sha256']]);
 const nameBytesMax = 4096;
 const backendsMax = 65535;
 
@@ -14,7 +17,7 @@ export interface ShardRef {
   readonly backend: string;
   /** The 8-byte id 0-db gave the shard. */
   readonly key: Buffer;
-  /** First 16 bytes of BLAKE2b-512 of the stored value (header and payload). */
+  /** First 16 bytes of the file's shard checksum algorithm over the stored value (header and payload). */
   readonly checksum: Buffer;
 }
 
@@ -39,6 +42,8 @@ export interface FileMeta {
   readonly compression: 'zstd' | 'none';
   readonly createdMs: number;
   readonly segments: readonly SegmentMeta[];
+  /** Set by the metadata version: 'sha256' for files stored now, 'blake2b' for version 1. */
+  readonly shardChecksum: ShardChecksumAlgorithm;
 }
 
 export function encodeMeta(meta: FileMeta): Buffer {
@@ -48,7 +53,7 @@ export function encodeMeta(meta: FileMeta): Buffer {
   const total = meta.dataShards + meta.parityShards;
   const parts: Buffer[] = [];
   const head = Buffer.alloc(1 + 2);
-  head[0] = metaVersion;
+  head[0] = versionOf[meta.shardChecksum];
   head.writeUInt16LE(name.length, 1);
   const fixed = Buffer.alloc(fileIdBytes + 8 + fileChecksumBytes + keyCheckBytes + 1 + 1 + 4 + 1 + 8 + 2);
   fixed.set(meta.fileId, 0);
@@ -108,7 +113,7 @@ export function decodeMeta(bytes: Buffer): FileMeta {
     return value > BigInt(Number.MAX_SAFE_INTEGER) ? fail('a 64-bit field exceeds 2^53') : Number(value);
   };
   const version = u8();
-  if (version !== metaVersion) fail(`unknown version ${version}`);
+  const shardChecksum = algorithmOf.get(version) ?? fail(`unknown version ${version}`);
   const nameLength = u16();
   if (nameLength > nameBytesMax) fail(`name of ${nameLength} bytes`);
   const name = take(nameLength).toString('utf8');
@@ -144,5 +149,5 @@ export function decodeMeta(bytes: Buffer): FileMeta {
     return { plainBytes, blobBytes, shards };
   });
   if (plainTotal !== sizeBytes) fail(`segments hold ${plainTotal} bytes, size says ${sizeBytes}`);
-  return { name, fileId, sizeBytes, checksum, keyCheck, dataShards, parityShards, segmentBytes, compression: compressionCode === 1 ? 'zstd' : 'none', createdMs, segments };
+  return { name, fileId, sizeBytes, checksum, keyCheck, dataShards, parityShards, segmentBytes, compression: compressionCode === 1 ? 'zstd' : 'none', createdMs, segments, shardChecksum };
 }

@@ -65,7 +65,7 @@ async function gatherShards(ctx: PipelineContext, meta: FileMeta, segment: Segme
   const total = meta.dataShards + meta.parityShards;
   const payloads: (Uint8Array | null)[] = new Array<Uint8Array | null>(total).fill(null);
   const problems: string[] = [];
-  const read = (i: number) => readShard(ctx, segment.shards[i]!, { index: i, segment: index, fileId: meta.fileId });
+  const read = (i: number) => readShard(ctx, segment.shards[i]!, { index: i, segment: index, fileId: meta.fileId, checksum: meta.shardChecksum });
   let good = 0;
   let nextParity = meta.dataShards;
   let batch = Array.from({ length: meta.dataShards }, (_, i) => i);

@@ -32,8 +32,21 @@ function aad(context: SegmentContext): Buffer {
   return out;
 }
 
-/** Compressed only when it saves bytes: incompressible data stays raw and the blob size bounded. */
-export async function sealSegment(plain: Uint8Array, context: SegmentContext, compression: { algorithm: 'zstd' | 'none'; level: number }): Promise<Buffer> {
+/** A sealed segment already cut into its data shards (see sealSegment). */
+export interface SealedSegment {
+  readonly blobBytes: number;
+  /** dataShards buffers of `headroom` + shardBytes: free room, then the shard's slice of the blob (the last zero-padded). */
+  readonly parts: Buffer[];
+  readonly shardBytes: number;
+}
+
+/**
+ * Seals the segment straight into its data shards (splitBlob's cut, with `headroom` bytes before
+ * each for a shard header): the blob's length is known before encrypting (GCM adds no padding),
+ * so the cipher's output is copied once, into place, instead of into a blob that is then cut and
+ * copied again. Compressed only when it saves bytes: incompressible data stays raw and bounded.
+ */
+export async function sealSegment(plain: Uint8Array, context: SegmentContext, compression: { algorithm: 'zstd' | 'none'; level: number }, split: { dataShards: number; headroom: number; take?: (bytes: number) => Buffer }): Promise<SealedSegment> {
   let flags = 0;
   let body: Uint8Array = plain;
   if (compression.algorithm === 'zstd' && plain.length > 0) {
@@ -43,10 +56,33 @@ export async function sealSegment(plain: Uint8Array, context: SegmentContext, co
       flags = flagZstd;
     }
   }
+  const blobBytes = segmentOverheadBytes + body.length;
+  const shardBytes = Math.max(1, Math.ceil(blobBytes / split.dataShards));
+  const take = split.take ?? ((bytes: number) => Buffer.allocUnsafe(bytes));
+  const parts = Array.from({ length: split.dataShards }, () => take(split.headroom + shardBytes));
+  let part = 0;
+  let at = split.headroom;
+  const put = (bytes: Uint8Array) => {
+    for (let from = 0; from < bytes.length;) {
+      const take = Math.min(bytes.length - from, split.headroom + shardBytes - at);
+      parts[part]!.set(from === 0 && take === bytes.length ? bytes : bytes.subarray(from, from + take), at);
+      from += take;
+      at += take;
+      if (at === split.headroom + shardBytes) {
+        part++;
+        at = split.headroom;
+      }
+    }
+  };
   const nonce = randomBytes(nonceBytes);
   const cipher = createCipheriv('aes-256-gcm', context.key, nonce).setAAD(aad(context));
-  const sealed = Buffer.concat([nonce, cipher.update(Uint8Array.of(flags)), cipher.update(body), cipher.final(), cipher.getAuthTag()]);
-  return sealed;
+  put(nonce);
+  put(cipher.update(Uint8Array.of(flags)));
+  put(cipher.update(body));
+  put(cipher.final());
+  put(cipher.getAuthTag());
+  for (; part < parts.length; part++, at = split.headroom) parts[part]!.fill(0, at);
+  return { blobBytes, parts, shardBytes };
 }
 
 /** The plaintext, or ZSTOR_CORRUPT when the blob does not authenticate or decompress to `plainBytes`. */

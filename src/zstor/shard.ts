@@ -18,15 +18,20 @@ export interface ShardHeader {
 
 export function encodeShard(header: ShardHeader, payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(shardHeaderBytes + payload.length);
-  out[0] = shardVersion;
-  out[1] = header.index;
-  out[2] = header.dataShards;
-  out[3] = header.parityShards;
-  out.writeUInt32LE(header.segment, 4);
-  out.set(header.fileId, 8);
-  out.writeUInt32LE(payload.length, 8 + fileIdBytes);
   out.set(payload, shardHeaderBytes);
-  return out;
+  return writeShardHeader(header, out);
+}
+
+/** Writes the header into the first shardHeaderBytes of `value`, whose rest is the payload already (no copy of it). */
+export function writeShardHeader(header: ShardHeader, value: Buffer): Buffer {
+  value[0] = shardVersion;
+  value[1] = header.index;
+  value[2] = header.dataShards;
+  value[3] = header.parityShards;
+  value.writeUInt32LE(header.segment, 4);
+  value.set(header.fileId, 8);
+  value.writeUInt32LE(value.length - shardHeaderBytes, 8 + fileIdBytes);
+  return value;
 }
 
 export function decodeShard(value: Buffer): { header: ShardHeader; payload: Buffer } {

@@ -1,18 +1,20 @@
 // Storing a stream: cut into segments (never the whole file in memory), each sealed, split,
-// erasure-coded and written with up to `segmentsInFlightMax` segments in flight; metadata is
+// erasure-coded and written with up to `segmentsInFlightMax` segments in flight (the next one
+// sealed meanwhile); metadata is
 // written only after every shard is acknowledged, so a crash leaves orphan shards at worst,
 // never metadata that points at shards which do not exist.
 import { createHash } from 'node:crypto';
 import { TfgridError } from '../base/index.ts';
 import { placementGroups, backendState, type PipelineContext } from './context.ts';
-import { fileKey, keyCheck, newFileId, shortChecksum } from './crypto.ts';
+import { fileKey, keyCheck, newFileId, shardChecksum, type ShardChecksumAlgorithm } from './crypto.ts';
 import { ZstorError } from './errors.ts';
 import type { FileMeta, SegmentMeta, ShardRef } from './meta-codec.ts';
 import { place } from './placement.ts';
-import { sealSegment, splitBlob } from './segment.ts';
-import { encodeShard } from './shard.ts';
+import { BufferRecycler } from './buffers.ts';
+import { sealSegment } from './segment.ts';
+import { shardHeaderBytes, writeShardHeader } from './shard.ts';
 
-/** Segments being sealed and written at once: bounds memory to about this many × 3 segments. */
+/** Segments whose shards are being written at once (one more is sealed ahead): the raw reference in bench/zstor writes as many shards at once. */
 export const segmentsInFlightMax = 3;
 /** Attempts per segment: each failed backend is excluded and its shards placed elsewhere. */
 const placementAttemptsMax = 4;
@@ -26,8 +28,8 @@ export interface Progress {
 type BackendState = Map<string, { available: boolean; freeBytes: number }>;
 
 /** Yields `segmentBytes` pieces of the stream (the last one shorter, none for an empty stream). */
-export async function* segmentsOf(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, segmentBytes: number): AsyncGenerator<Buffer> {
-  let current = Buffer.allocUnsafe(segmentBytes);
+export async function* segmentsOf(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, segmentBytes: number, allocate: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafe(bytes)): AsyncGenerator<Buffer> {
+  let current = allocate(segmentBytes);
   let filled = 0;
   for await (const chunk of source) {
     let at = 0;
@@ -38,7 +40,7 @@ export async function* segmentsOf(source: AsyncIterable<Uint8Array> | Iterable<U
       at += take;
       if (filled === segmentBytes) {
         yield current;
-        current = Buffer.allocUnsafe(segmentBytes);
+        current = allocate(segmentBytes);
         filled = 0;
       }
     }
@@ -52,6 +54,8 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   const fileId = newFileId();
   const key = fileKey(config.masterKey, fileId);
   const hash = createHash('blake2b512');
+  // Enough for the segments in flight, the one sealed ahead, the one being read and their shards.
+  const buffers = new BufferRecycler((segmentsInFlightMax + 2) * (config.dataShards + config.parityShards));
   const inFlight: Promise<SegmentMeta>[] = [];
   const segments: SegmentMeta[] = [];
   let sizeBytes = 0;
@@ -61,14 +65,18 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
     options.onProgress?.({ bytes: segments.reduce((a, s) => a + s.plainBytes, 0), segments: segments.length });
   };
   try {
-    for await (const plain of segmentsOf(source, config.segmentBytes)) {
+    for await (const plain of segmentsOf(source, config.segmentBytes, (bytes) => buffers.take(bytes))) {
       if (index >= options.segmentsMax) throw new TfgridError(ZstorError.TOO_LARGE, `${name}: more than ${options.segmentsMax} segments of ${config.segmentBytes} bytes do not fit in one metadata record`);
       hash.update(plain);
       sizeBytes += plain.length;
-      const work = storeSegment(ctx, state, plain, { key, fileId, segment: index++ });
+      // Sealed before waiting for a free slot, so that a slot is refilled at once: the servers
+      // do not wait for this segment's hashing, encryption and coding (one more segment of
+      // shards in memory; no more writes in flight).
+      const shards = await sealShards(ctx, buffers, plain, { key, fileId, segment: index++ });
+      if (inFlight.length >= segmentsInFlightMax) await settle();
+      const work = writeSegment(ctx, state, buffers, shards);
       work.catch(() => undefined); // awaited in order by settle(); this keeps a later failure from being "unhandled" meanwhile
       inFlight.push(work);
-      if (inFlight.length >= segmentsInFlightMax) await settle();
     }
     while (inFlight.length > 0) await settle();
   } catch (error) {
@@ -79,18 +87,35 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   return {
     name, fileId, sizeBytes, checksum: hash.digest(), keyCheck: keyCheck(key, fileKeyCheckDomain),
     dataShards: config.dataShards, parityShards: config.parityShards, segmentBytes: config.segmentBytes,
-    compression: config.compression.algorithm, createdMs: Date.now(), segments,
+    compression: config.compression.algorithm, createdMs: Date.now(), segments, shardChecksum: 'sha256',
   };
 }
 
-async function storeSegment(ctx: PipelineContext, state: BackendState, plain: Buffer, seg: { key: Buffer; fileId: Buffer; segment: number }): Promise<SegmentMeta> {
+interface SealedShards {
+  readonly plainBytes: number;
+  readonly blobBytes: number;
+  readonly values: Buffer[];
+}
+
+/** The segment's shard values, ready to write. */
+async function sealShards(ctx: PipelineContext, buffers: BufferRecycler, plain: Buffer, seg: { key: Buffer; fileId: Buffer; segment: number }): Promise<SealedShards> {
   const { config, rs } = ctx;
-  const blob = await sealSegment(plain, seg, config.compression);
-  const data = splitBlob(blob, config.dataShards);
-  const payloads = [...data, ...rs.encode(data)];
-  const values = payloads.map((payload, index) => encodeShard({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, payload));
-  const refs = await writeShards(ctx, state, values, new Map());
-  return { plainBytes: plain.length, blobBytes: blob.length, shards: refs };
+  // Shard values are laid out once, header room first: sealing and parity write into them in place.
+  const take = (bytes: number) => buffers.take(bytes);
+  const sealed = await sealSegment(plain, seg, config.compression, { dataShards: config.dataShards, headroom: shardHeaderBytes, take });
+  buffers.give(plain);
+  const parity = Array.from({ length: config.parityShards }, () => take(shardHeaderBytes + sealed.shardBytes));
+  rs.encodeInto(sealed.parts.map((v) => v.subarray(shardHeaderBytes)), parity.map((v) => v.subarray(shardHeaderBytes)));
+  const values = [...sealed.parts, ...parity].map((value, index) => writeShardHeader({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, value));
+  return { plainBytes: plain.length, blobBytes: sealed.blobBytes, values };
+}
+
+async function writeSegment(ctx: PipelineContext, state: BackendState, buffers: BufferRecycler, { plainBytes, blobBytes, values }: SealedShards): Promise<SegmentMeta> {
+  const refs = await writeShards(ctx, state, values, new Map(), 'sha256');
+  // Every value is acknowledged, so no socket holds one any more (a failed call's connection was
+  // destroyed with its unsent bytes, or its server answered after reading them all).
+  for (const value of values) buffers.give(value);
+  return { plainBytes, blobBytes, shards: refs };
 }
 
 /**
@@ -98,7 +123,7 @@ async function storeSegment(ctx: PipelineContext, state: BackendState, plain: Bu
  * choosing backends with place(); a backend that fails is marked unavailable and its shards go
  * elsewhere on the next attempt. Returns every shard's ref in index order.
  */
-export async function writeShards(ctx: PipelineContext, state: BackendState, values: readonly Buffer[], placed: Map<number, ShardRef>): Promise<ShardRef[]> {
+export async function writeShards(ctx: PipelineContext, state: BackendState, values: readonly Buffer[], placed: Map<number, ShardRef>, checksum: ShardChecksumAlgorithm): Promise<ShardRef[]> {
   const policy = { dataShards: ctx.config.dataShards, parityShards: ctx.config.parityShards, redundantGroups: ctx.config.redundantGroups, redundantNodes: ctx.config.redundantNodes };
   let lastError: unknown;
   for (let attempt = 0; attempt < placementAttemptsMax; attempt++) {
@@ -113,7 +138,7 @@ export async function writeShards(ctx: PipelineContext, state: BackendState, val
       const i = todo[j]!;
       const id = chosen[j]!;
       if (result.status === 'fulfilled' && result.value !== null && result.value.length === 8) {
-        placed.set(i, { backend: id, key: result.value, checksum: shortChecksum(values[i]!) });
+        placed.set(i, { backend: id, key: result.value, checksum: shardChecksum(checksum, values[i]!) });
         return;
       }
       lastError = result.status === 'rejected' ? result.reason : new Error(`${id} did not return a sequential id`);

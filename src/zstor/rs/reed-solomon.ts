@@ -50,6 +50,15 @@ export class ReedSolomon {
     return parity;
   }
 
+  /** encode() into `parity` (parityShards buffers of the data's length, e.g. views into shard values: no copy afterwards). */
+  encodeInto(data: readonly Uint8Array[], parity: readonly Uint8Array[]): void {
+    const length = this.checkLengths(data);
+    if (parity.length !== this.parityShards || parity.some((p) => p.length !== length)) {
+      throw new TfgridError(ZstorError.INVALID_ARGUMENT, `expected ${this.parityShards} parity buffers of ${length} bytes`);
+    }
+    this.kernel.code(this.parityRows, data, parity, length);
+  }
+
   /**
    * Fills in the missing (null) shards from any dataShards present ones, as the crate's
    * reconstruct() does (it uses the first dataShards present, in index order). Returns every
