@@ -8,6 +8,7 @@ import { Engine } from '../engine/engine.ts';
 import type { Namespace } from '../engine/namespace.ts';
 import { Errors, Session, type Context, type Counters, type Handler } from './context.ts';
 import * as dataset from './dataset.ts';
+import { CommandNames } from './names.ts';
 import { Hooks } from './hooks.ts';
 import * as namespace from './namespace.ts';
 import { rscan, scan } from './scan.ts';
@@ -102,6 +103,7 @@ class ZdbInstance implements Zdb {
   private readonly hooks: Hooks;
   private readonly waiters = new Set<Waiter>();
   private readonly table: ReadonlyMap<string, Handler>;
+  private readonly names: CommandNames;
   private lastSyncMs: number;
   /** Sessions that staged a write since the last flushWrites(), per namespace. */
   private readonly stagedSessions = new Map<Namespace, Set<Session>>();
@@ -118,6 +120,7 @@ class ZdbInstance implements Zdb {
     });
     this.hooks = new Hooks({ path: options.hook, zdbId: options.zdbId ?? 'unknown-id', log: this.log, now: this.now });
     this.table = this.buildTable();
+    this.names = new CommandNames(this.table.keys());
   }
 
   newSession(peer: { unixSocket: boolean; address?: string }): Session {
@@ -136,7 +139,7 @@ class ZdbInstance implements Zdb {
       return Replies.error('Your active namespace is not available anymore (probably removed).');
     }
     if (args.length === 0) return Errors.missingArguments;
-    const name = args[0]!.toString('latin1').toUpperCase();
+    const name = this.names.resolve(args[0]!);
     const handler = this.table.get(name);
     if (!handler) {
       this.counters.commandsFailed++;
