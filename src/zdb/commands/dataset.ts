@@ -3,7 +3,7 @@
 import { Replies, type Reply } from '../reply.ts';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX, HISTORY_CURSOR_BYTES, encodeCursor, encodeHistoryCursor } from '../engine/format.ts';
 import type { Entry, Namespace } from '../engine/namespace.ts';
-import { checkEntry, itemLocation, readEntryValue, readItem, readValue, type StoredItem } from '../engine/reads.ts';
+import { checkEntry, itemLocation, readEntryValue, readEntryValueCached, readItem, readValue, type StoredItem } from '../engine/reads.ts';
 import { Errors, atoll, checkAdmin, checkArity, type Context } from './context.ts';
 
 const keyTooLarge = Replies.error('Key too large');
@@ -66,7 +66,7 @@ function readKey(context: Context): Reply | Buffer {
 /** `key` is the key that found `entry` (see readEntryValue). */
 function valueReply(context: Context, ns: Namespace, key: Uint8Array, entry: Entry | null): Reply {
   if (!entry) return Replies.nil;
-  const read = readEntryValue(ns, entry, key);
+  const read = readEntryValueCached(ns, entry, key);
   if (read.ok) return Replies.bulk(read.value);
   context.log.error('stored value refused', { namespace: ns.name, why: read.why });
   return Errors.internal;

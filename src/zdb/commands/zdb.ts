@@ -29,6 +29,8 @@ export interface ZdbOptions {
   sync: boolean;
   /** Without `sync`: fdatasync written files when the last sync is older than this (0-db's --synctime). */
   synctimeSec?: number;
+  /** `--read-cache`: bytes of recently read values kept in memory for GET/MGET (0: none, like 0-db). */
+  readCacheBytes?: number;
   hook?: string;
   /** Identifier passed to hooks (`tcp://host:port` or `unix://path`). */
   zdbId?: string;
@@ -117,6 +119,7 @@ class ZdbInstance implements Zdb {
     this.engine = Engine.open({
       dataDir: options.dataDir, indexDir: options.indexDir, mode: options.mode, datasizeBytes: options.datasizeBytes, log: this.log,
       defaultMaxsizeBytes: options.maxsizeBytes, defaultPassword: options.protect === true ? options.adminPassword : undefined,
+      readCacheBytes: options.readCacheBytes,
     });
     this.hooks = new Hooks({ path: options.hook, zdbId: options.zdbId ?? 'unknown-id', log: this.log, now: this.now });
     this.table = this.buildTable();

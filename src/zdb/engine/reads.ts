@@ -59,6 +59,17 @@ export function readEntryValue(ns: Namespace, entry: Entry, key: Uint8Array = en
   return readValue(ns, entry, key);
 }
 
+/** readEntryValue through the value cache when there is one (GET and MGET only). */
+export function readEntryValueCached(ns: Namespace, entry: Entry, key: Uint8Array): ValueRead {
+  const cache = ns.files.valueCache;
+  if (cache === null || entry.length > cache.valueBytesMax) return readValue(ns, entry, key);
+  const target = ns.files.reads.take(entry.length);
+  if (cache.copyTo(ns.cacheGeneration, entry, target)) return { ok: true, value: target };
+  const read = readValue(ns, entry, key);
+  if (read.ok) cache.insert(ns.cacheGeneration, entry, read.value);
+  return read;
+}
+
 /** CHECK: recompute the CRC of the stored value and compare it with the entry header's. */
 export function checkEntry(ns: Namespace, entry: Entry): boolean {
   return readEntryValue(ns, entry).ok;
