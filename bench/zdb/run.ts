@@ -21,6 +21,7 @@ import { baselineServer, durableSettings, ourServer, redisServer, referenceServe
 const usage = `npm run bench:zdb -- [options]
   --reference <path>         real 0-db binary to compare with (or env ZDB_REFERENCE_BIN)
   --baseline <checkout>      also run tfgrid zdb from another checkout (a column, and ours/baseline)
+  --ours-args=<flags>        extra flags for our server, space-separated (e.g. --ours-args='--read-cache 256M')
   --rounds <n>               measurements per cell, alternating servers; the median is shown (default 3)
   --seconds <s>              target length of one measurement after the first round (default 1)
   --requests <n>             requests of a first-round pipeline-1 measurement (default 50000)
@@ -36,7 +37,7 @@ const usage = `npm run bench:zdb -- [options]
 
 const { values: flags } = parseArgs({
   options: {
-    reference: { type: 'string' }, baseline: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, requests: { type: 'string' },
+    reference: { type: 'string' }, baseline: { type: 'string' }, 'ours-args': { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, requests: { type: 'string' },
     'pipelined-requests': { type: 'string' }, 'sync-requests': { type: 'string' }, 'get-keys': { type: 'string' }, clients: { type: 'string' },
     keyspace: { type: 'string' }, servers: { type: 'string' }, sizes: { type: 'string' }, pipelines: { type: 'string' }, phases: { type: 'string' },
     help: { type: 'boolean' },
@@ -73,7 +74,8 @@ const REQUESTS_MAX = 1_000_000;
 const wanted = list(flags.servers, 'ours,0-db,redis');
 const referencePath = flags.reference ?? process.env['ZDB_REFERENCE_BIN'];
 const specs: ServerSpec[] = [];
-if (wanted.includes('ours')) specs.push(ourServer());
+const oursArgs = list(flags['ours-args']?.replaceAll(' ', ','), '');
+if (wanted.includes('ours')) specs.push(ourServer(oursArgs));
 if (flags.baseline !== undefined) specs.push(baselineServer(flags.baseline));
 if (wanted.includes('0-db') && referencePath !== undefined) specs.push(referenceServer(referencePath));
 if (wanted.includes('redis')) specs.push(redisServer());
@@ -187,6 +189,7 @@ for (const phase of settings.phases) {
 
 console.log(`bench/zdb — ${machineLine()}`);
 console.log(`reference: ${referencePath === undefined ? 'not given' : referencePath}`);
+if (oursArgs.length > 0) console.log(`ours: tfgrid zdb ${oursArgs.join(' ')}`);
 console.log(
   `redis-benchmark: ${settings.clients} clients; median of ${settings.rounds} rounds alternating servers, ~${settings.seconds} s each after the first ` +
     `(P1 ${formatNumber(settings.requests)}, P16 ${formatNumber(settings.pipelinedRequests)}, durable ${formatNumber(settings.syncRequests)} requests); ` +

@@ -25,11 +25,12 @@ export const durableSettings: Readonly<Record<ServerName, string>> = {
   redis: '--appendonly yes --appendfsync always (fsync of the AOF before replying, per event-loop turn)',
 };
 
-export function ourServer(): ServerSpec {
+/** `extraArgs`: more `tfgrid zdb` flags, e.g. `--read-cache 256M`. */
+export function ourServer(extraArgs: readonly string[] = []): ServerSpec {
   return {
     name: 'ours',
     async start(durable) {
-      const server = await startOurZdb({ args: durable ? ['--sync'] : [] });
+      const server = await startOurZdb({ args: [...(durable ? ['--sync'] : []), ...extraArgs] });
       return { port: server.port, stop: () => stopAndRemove(server.stop(), server.dir) };
     },
   };

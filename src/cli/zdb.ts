@@ -10,6 +10,8 @@ import { parsePort, parseSize, parseIntegerInRange } from './parse.ts';
 const datasizeBytesMin = 512 * 1024;
 const datasizeBytesMax = 0xffff_ffff - 1; // data offsets are 32-bit in the 0-db format
 
+const readCacheBytesMax = 16 * 2 ** 30;
+
 const Options = z.object({
   data: z.string(),
   index: z.string(),
@@ -24,6 +26,7 @@ const Options = z.object({
   maxsize: z.number().int().nonnegative().optional(),
   sync: z.boolean().optional(),
   synctime: z.number().int().nonnegative().optional(),
+  readCache: z.number().int().nonnegative().max(readCacheBytesMax, '--read-cache must be at most 16G').optional(),
   hook: z.string().optional(),
   verbose: z.boolean().optional(),
 });
@@ -44,6 +47,7 @@ export function zdbCommand(): Command {
     .addOption(new Option('--maxsize <size>', 'maximum size of the default namespace').argParser(parseSize).env('TFGRID_ZDB_MAXSIZE'))
     .option('--sync', 'fsync before acknowledging every write (group commit across clients)')
     .addOption(new Option('--synctime <seconds>', 'without --sync: fsync written files at most this long after a write (0: leave it to the OS)').argParser(parseIntegerInRange(0, 86_400)))
+    .addOption(new Option('--read-cache <size>', 'keep up to this many bytes of recently read values in memory for GET/MGET (k, M, G suffixes; default 0: off, as in 0-db)').argParser(parseSize).env('TFGRID_ZDB_READ_CACHE'))
     .addOption(new Option('--hook <file>', 'executable called on events: <file> <event> <zdb id> <args…>').env('TFGRID_ZDB_HOOK'))
     .option('-v, --verbose', 'debug logs');
   command.addHelpText('after', '\nExample: tfgrid zdb --data /srv/zdb/data --index /srv/zdb/index --port 9900 --sync\nThen: redis-cli -p 9900 PING');
@@ -64,6 +68,7 @@ export function zdbCommand(): Command {
       protect: o.protect === true,
       sync: o.sync === true,
       synctimeSec: o.synctime,
+      readCacheBytes: o.readCache,
       hook: o.hook,
       zdbId,
       log,

@@ -3,7 +3,7 @@
 import { Replies, type Reply } from '../reply.ts';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX, HISTORY_CURSOR_BYTES, encodeCursor, encodeHistoryCursor } from '../engine/format.ts';
 import type { Entry, Namespace } from '../engine/namespace.ts';
-import { checkEntry, itemLocation, readEntryValue, readItem, readValue, type StoredItem } from '../engine/reads.ts';
+import { checkEntry, itemLocation, readEntryValue, readEntryValueCached, readItem, readValue, type StoredItem } from '../engine/reads.ts';
 import { Errors, atoll, checkAdmin, checkArity, type Context } from './context.ts';
 
 const keyTooLarge = Replies.error('Key too large');
@@ -63,9 +63,10 @@ function readKey(context: Context): Reply | Buffer {
   return key;
 }
 
-function valueReply(context: Context, ns: Namespace, entry: Entry | null): Reply {
+/** `key` is the key that found `entry` (see readEntryValue). */
+function valueReply(context: Context, ns: Namespace, key: Uint8Array, entry: Entry | null): Reply {
   if (!entry) return Replies.nil;
-  const read = readEntryValue(ns, entry);
+  const read = readEntryValueCached(ns, entry, key);
   if (read.ok) return Replies.bulk(read.value);
   context.log.error('stored value refused', { namespace: ns.name, why: read.why });
   return Errors.internal;
@@ -75,7 +76,7 @@ export function get(context: Context): Reply {
   const key = readKey(context);
   if (!Buffer.isBuffer(key)) return key;
   const ns = context.session.namespace;
-  return valueReply(context, ns, ns.lookup(key));
+  return valueReply(context, ns, key, ns.lookup(key));
 }
 
 export function mget(context: Context): Reply {
@@ -84,7 +85,7 @@ export function mget(context: Context): Reply {
   if (args.some((arg, i) => i > 0 && arg.length > KEY_BYTES_MAX)) return Errors.invalidKey;
   const ns = context.session.namespace;
   if (ns.lock === 'frozen') return Errors.frozen;
-  return Replies.array(args.slice(1).map((key) => valueReply(context, ns, ns.lookup(key))));
+  return Replies.array(args.slice(1).map((key) => valueReply(context, ns, key, ns.lookup(key))));
 }
 
 export function del(context: Context): Reply {

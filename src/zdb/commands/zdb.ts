@@ -8,6 +8,7 @@ import { Engine } from '../engine/engine.ts';
 import type { Namespace } from '../engine/namespace.ts';
 import { Errors, Session, type Context, type Counters, type Handler } from './context.ts';
 import * as dataset from './dataset.ts';
+import { CommandNames } from './names.ts';
 import { Hooks } from './hooks.ts';
 import * as namespace from './namespace.ts';
 import { rscan, scan } from './scan.ts';
@@ -28,6 +29,8 @@ export interface ZdbOptions {
   sync: boolean;
   /** Without `sync`: fdatasync written files when the last sync is older than this (0-db's --synctime). */
   synctimeSec?: number;
+  /** `--read-cache`: bytes of recently read values kept in memory for GET/MGET (0: none, like 0-db). */
+  readCacheBytes?: number;
   hook?: string;
   /** Identifier passed to hooks (`tcp://host:port` or `unix://path`). */
   zdbId?: string;
@@ -102,6 +105,7 @@ class ZdbInstance implements Zdb {
   private readonly hooks: Hooks;
   private readonly waiters = new Set<Waiter>();
   private readonly table: ReadonlyMap<string, Handler>;
+  private readonly names: CommandNames;
   private lastSyncMs: number;
   /** Sessions that staged a write since the last flushWrites(), per namespace. */
   private readonly stagedSessions = new Map<Namespace, Set<Session>>();
@@ -115,9 +119,11 @@ class ZdbInstance implements Zdb {
     this.engine = Engine.open({
       dataDir: options.dataDir, indexDir: options.indexDir, mode: options.mode, datasizeBytes: options.datasizeBytes, log: this.log,
       defaultMaxsizeBytes: options.maxsizeBytes, defaultPassword: options.protect === true ? options.adminPassword : undefined,
+      readCacheBytes: options.readCacheBytes,
     });
     this.hooks = new Hooks({ path: options.hook, zdbId: options.zdbId ?? 'unknown-id', log: this.log, now: this.now });
     this.table = this.buildTable();
+    this.names = new CommandNames(this.table.keys());
   }
 
   newSession(peer: { unixSocket: boolean; address?: string }): Session {
@@ -136,7 +142,7 @@ class ZdbInstance implements Zdb {
       return Replies.error('Your active namespace is not available anymore (probably removed).');
     }
     if (args.length === 0) return Errors.missingArguments;
-    const name = args[0]!.toString('latin1').toUpperCase();
+    const name = this.names.resolve(args[0]!);
     const handler = this.table.get(name);
     if (!handler) {
       this.counters.commandsFailed++;

@@ -24,13 +24,15 @@ export interface EngineOptions {
   /** In-memory overrides of the default namespace (not persisted, like 0-db). */
   defaultMaxsizeBytes?: number;
   defaultPassword?: string;
+  /** Budget of the GET/MGET value cache in bytes (valuecache.ts); 0 or absent: none. */
+  readCacheBytes?: number;
   log: Logger;
 }
 
 export class Engine {
   readonly options: EngineOptions;
   readonly log: Logger;
-  private readonly shared: SharedFileState = newSharedFileState();
+  private readonly shared: SharedFileState;
   /** Slot order as NSLIST shows it: default first, freed slots reused (like 0-db). */
   private readonly slots: (Namespace | null)[] = [];
   private readonly byName = new Map<string, Namespace>();
@@ -40,6 +42,7 @@ export class Engine {
   private constructor(options: EngineOptions) {
     this.options = options;
     this.log = options.log;
+    this.shared = newSharedFileState(options.readCacheBytes ?? 0);
   }
 
   static open(options: EngineOptions): Engine {

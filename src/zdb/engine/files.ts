@@ -8,6 +8,7 @@ import { ZdbError } from '../errors.ts';
 import { DATA_HEADER_BYTES, INDEX_HEADER_BYTES, encodeDataHeader, encodeIndexHeader } from './format.ts';
 import { AppendStage } from './stage.ts';
 import { ReadArena } from './arena.ts';
+import { ValueCache } from './valuecache.ts';
 
 /** Descriptors kept open per namespace for older files (reads, in-place index flag writes). */
 const OPEN_FILES_MAX = 64;
@@ -68,10 +69,14 @@ export interface SharedFileState {
   /** Files whose staged data write failed (needsReload). */
   readonly failed: Set<NamespaceFiles>;
   readonly reads: ReadArena;
+  /** GET/MGET's optional value cache (valuecache.ts); null when off. */
+  readonly valueCache: ValueCache | null;
 }
 
-export function newSharedFileState(): SharedFileState {
-  return { io: newIoStats(), staged: new Set(), failed: new Set(), reads: new ReadArena() };
+/** `valueCacheBytes`: the budget of the value cache, 0 for none. */
+export function newSharedFileState(valueCacheBytes = 0): SharedFileState {
+  const valueCache = valueCacheBytes > 0 ? new ValueCache(valueCacheBytes) : null;
+  return { io: newIoStats(), staged: new Set(), failed: new Set(), reads: new ReadArena(), valueCache };
 }
 
 /**
@@ -119,6 +124,8 @@ export class NamespaceFiles {
   private readonly failedSet: Set<NamespaceFiles>;
   /** Where readValue() puts what it reads. */
   readonly reads: ReadArena;
+  /** GET/MGET's value cache, shared by every namespace, or null. */
+  readonly valueCache: ValueCache | null;
 
   constructor(indexDir: string, dataDir: string, shared: SharedFileState = newSharedFileState()) {
     this.indexDir = indexDir;
@@ -127,6 +134,7 @@ export class NamespaceFiles {
     this.stagedSet = shared.staged;
     this.failedSet = shared.failed;
     this.reads = shared.reads;
+    this.valueCache = shared.valueCache;
   }
 
   /** Logical size of the current data file: written bytes plus staged ones. */

@@ -4,13 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32c } from './crc32c.ts';
+import { crc32c, crc32cJs, crc32cKernel } from './crc32c.ts';
 import {
   decodeCursor, decodeDataHeader, decodeDescriptor, decodeIndexHeader, decodeIndexItem, encodeCursor, encodeDescriptor, encodeIndexItem,
   seqIdOf, seqKey,
 } from './format.ts';
 import { GOLDEN, GOLDEN_COMMANDS } from './golden.fixtures.ts';
+import { prng, seedFromEnv } from '../../base/testing.ts';
 import { openTestZdb, plain, tempDir } from './testing.ts';
+
+const seed = seedFromEnv();
+const label = `SEED=${seed}`;
 
 test('crc32c is 0-db\'s CRC-32C: init 0, no final xor', () => {
   const hex = (s: string | Buffer): string => crc32c(typeof s === 'string' ? Buffer.from(s) : s).toString(16).padStart(8, '0');
@@ -23,6 +27,25 @@ test('crc32c is 0-db\'s CRC-32C: init 0, no final xor', () => {
   assert.equal(hex('a'.repeat(200000)), '26e535e8');
   const bytes = Buffer.from('xx123456789yy');
   assert.equal(crc32c(bytes, 2, 11), 0x58e3fa20, 'a sub-range is checksummed without copying');
+});
+
+test('crc32c: the WebAssembly and JavaScript loops agree on every length, range and chained start', () => {
+  assert.equal(crc32cKernel, 'wasm', 'Node 24 has WebAssembly: the fast loop is the one in use');
+  const random = prng(seed);
+  const bytes = Buffer.from(Array.from({ length: 200_000 }, () => Math.floor(random() * 256)));
+  const cases: [number, number][] = [];
+  for (let length = 0; length <= 300; length++) cases.push([1 + (length % 7), 1 + (length % 7) + length]);
+  for (let i = 0; i < 200; i++) {
+    const start = Math.floor(random() * 1000);
+    cases.push([start, start + Math.floor(random() * (bytes.length - start))]); // up to past 64 KiB: several chunks
+  }
+  for (const [start, end] of cases) {
+    const previous = Math.floor(random() * 2 ** 32);
+    assert.equal(crc32c(bytes, start, end), crc32cJs(bytes, start, end), `${label} [${start}, ${end})`);
+    assert.equal(crc32c(bytes, start, end, previous), crc32cJs(bytes, start, end, previous), `${label} [${start}, ${end}) from ${previous}`);
+  }
+  const middle = 70_001;
+  assert.equal(crc32c(bytes, middle, bytes.length, crc32c(bytes, 0, middle)), crc32c(bytes), `${label} chained = whole`);
 });
 
 test('codecs round-trip and decode the golden files', () => {

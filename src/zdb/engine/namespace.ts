@@ -46,6 +46,12 @@ export type SetOutcome =
   | { type: 'key-needed' }
   | { type: 'update-only' };
 
+let cacheGenerations = 0;
+function nextCacheGeneration(): number {
+  cacheGenerations = (cacheGenerations + 1) >>> 0;
+  return cacheGenerations;
+}
+
 export class Namespace {
   readonly name: string;
   readonly files: NamespaceFiles;
@@ -58,6 +64,9 @@ export class Namespace {
   /** Set by NSDEL: sessions still on it are told and disconnected. */
   removed = false;
   readonly keys = new KeyIndex();
+  /** Part of the value cache's keys: renewed whenever the files may be cut or replaced, so
+   *  that nothing cached before can match after (valuecache.ts). */
+  cacheGeneration = nextCacheGeneration();
   readonly slots: Entry[] = [];
   /** Next seq id; in user mode the count of inserts (shown as NSINFO next_internal_id). */
   nextEntry = 0;
@@ -79,6 +88,7 @@ export class Namespace {
 
   /** Forgets the in-memory index (RELOAD, FLUSH); properties and mode are kept. */
   resetState(): void {
+    this.cacheGeneration = nextCacheGeneration();
     this.keys.clear();
     this.slots.length = 0;
     this.nextEntry = 0;

@@ -35,9 +35,7 @@ export function readValue(ns: Namespace, location: Location, id: Uint8Array): Va
   if (header.idLength !== id.length || header.length !== location.length || header.flags & FLAG_DELETED) {
     return { ok: false, why: `entry header mismatch at d${location.dataId}@${location.dataOffset}` };
   }
-  if (!buffer.subarray(DATA_ENTRY_BYTES, DATA_ENTRY_BYTES + id.length).equals(id)) {
-    return { ok: false, why: `key mismatch at d${location.dataId}@${location.dataOffset}` };
-  }
+  if (!bytesAt(buffer, DATA_ENTRY_BYTES, id)) return { ok: false, why: `key mismatch at d${location.dataId}@${location.dataOffset}` };
   const valueStart = DATA_ENTRY_BYTES + id.length;
   const crc = crc32c(buffer, valueStart, total);
   if (crc !== location.crc || header.crc !== location.crc) {
@@ -46,8 +44,30 @@ export function readValue(ns: Namespace, location: Location, id: Uint8Array): Va
   return { ok: true, value: buffer.subarray(valueStart) };
 }
 
-export function readEntryValue(ns: Namespace, entry: Entry): ValueRead {
-  return readValue(ns, entry, entry.id);
+/** Whether `buffer` holds `bytes` at `at` (a loop: keys are short, and no view is made). */
+function bytesAt(buffer: Buffer, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (buffer[at + i] !== bytes[i]) return false;
+  return true;
+}
+
+/**
+ * The value of `entry`. `key`, when given, is the key it was looked up with, which is its id
+ * (user mode: the index compared the bytes; seq mode: the 8 bytes are the id), so a user-mode
+ * entry's id need not be copied out of the index for the comparison with the stored key.
+ */
+export function readEntryValue(ns: Namespace, entry: Entry, key: Uint8Array = entry.id): ValueRead {
+  return readValue(ns, entry, key);
+}
+
+/** readEntryValue through the value cache when there is one (GET and MGET only). */
+export function readEntryValueCached(ns: Namespace, entry: Entry, key: Uint8Array): ValueRead {
+  const cache = ns.files.valueCache;
+  if (cache === null || entry.length > cache.valueBytesMax) return readValue(ns, entry, key);
+  const target = ns.files.reads.take(entry.length);
+  if (cache.copyTo(ns.cacheGeneration, entry, target)) return { ok: true, value: target };
+  const read = readValue(ns, entry, key);
+  if (read.ok) cache.insert(ns.cacheGeneration, entry, read.value);
+  return read;
 }
 
 /** CHECK: recompute the CRC of the stored value and compare it with the entry header's. */

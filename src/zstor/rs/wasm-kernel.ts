@@ -5,7 +5,7 @@
 // into nibbles once and feeds every output, and each output is written once.
 import { MUL } from './gf256.ts';
 import type { RsKernel } from './kernel.ts';
-import { emitModule, I32, op, V128, type FunctionSpec } from './wasm-emit.ts';
+import { emitModule, I32, instantiate, op, V128, type FunctionSpec, type WasmInstance, type WasmMemory } from '../../base/wasm.ts';
 
 /** Outputs per call: R accumulators × 2 vectors + 7 temporaries fit x64's 16 vector registers. */
 export const outputsPerCallMax = 4;
@@ -78,30 +78,12 @@ export function kernelModuleBytes(relaxed: boolean): Uint8Array {
 
 type CodeFn = (tables: number, inPtrs: number, inputs: number, outPtrs: number, length: number) => void;
 
-// The project's TypeScript lib (es2024, no DOM) has no WebAssembly types: the few calls used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmInstance {
-  readonly exports: Record<string, unknown>;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => WasmInstance;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
 /** The SIMD kernel, or null where WebAssembly SIMD is unavailable (callers fall back to tsKernel). */
 export function createWasmKernel(options: { relaxed?: boolean } = {}): RsKernel | null {
-  if (wasmApi === undefined) return null;
   const candidates = options.relaxed === false ? [false] : [true, false];
   for (const relaxed of candidates) {
-    const bytes = kernelModuleBytes(relaxed);
-    if (!wasmApi.validate(bytes)) continue;
-    const instance = new wasmApi.Instance(new wasmApi.Module(bytes));
-    return wasmKernel(instance, relaxed ? 'wasm-simd-relaxed' : 'wasm-simd');
+    const instance = instantiate(kernelModuleBytes(relaxed));
+    if (instance !== null) return wasmKernel(instance, relaxed ? 'wasm-simd-relaxed' : 'wasm-simd');
   }
   return null;
 }

@@ -1,6 +1,7 @@
-// A tiny WebAssembly binary writer: just what wasm-kernel.ts needs (one memory, i32 functions,
-// SIMD). The kernel is emitted at run time by code rather than shipped as an opaque blob, so it
-// can be read, reviewed and specialised (one function per output count, accumulators in locals).
+// A tiny WebAssembly binary writer and loader, for the few hot loops that run several times
+// faster as WebAssembly (zstor's Reed–Solomon kernel, zdb's CRC-32C): one memory, i32/v128
+// functions. Kernels are emitted at run time by code rather than shipped as opaque blobs, so
+// they can be read, reviewed and specialised, and no toolchain is needed to build them.
 
 export const I32 = 0x7f;
 export const V128 = 0x7b;
@@ -51,12 +52,21 @@ export const op = {
   brIf: (depth: number): number[] => [0x0d, ...uleb(depth)],
   get: (index: number): number[] => [0x20, ...uleb(index)],
   set: (index: number): number[] => [0x21, ...uleb(index)],
+  tee: (index: number): number[] => [0x22, ...uleb(index)],
   i32Const: (value: number): number[] => [0x41, ...sleb(value)],
+  /** Loads carry an alignment hint (log2 bytes) and a constant offset added to the address. */
   i32Load: (offset: number): number[] => [0x28, 2, ...uleb(offset)],
+  i32Load8U: (offset: number): number[] => [0x2d, 0, ...uleb(offset)],
   i32Eqz: [0x45],
+  i32LtU: [0x49],
+  i32LeU: [0x4d],
   i32GeU: [0x4f],
   i32Add: [0x6a],
   i32Sub: [0x6b],
+  i32And: [0x71],
+  i32Xor: [0x73],
+  i32Shl: [0x74],
+  i32ShrU: [0x76],
   v128Load: (offset: number): number[] => [0xfd, ...uleb(0x00), 4, ...uleb(offset)],
   v128Store: (offset: number): number[] => [0xfd, ...uleb(0x0b), 4, ...uleb(offset)],
   v128Const: (bytes: readonly number[]): number[] => [0xfd, ...uleb(0x0c), ...bytes],
@@ -71,6 +81,8 @@ export const op = {
 export interface FunctionSpec {
   exportName: string;
   params: number[];
+  /** Result types; none when absent. */
+  results?: number[];
   /** [count, type] groups. */
   locals: [number, number][];
   body: number[];
@@ -78,7 +90,7 @@ export interface FunctionSpec {
 
 /** A module with one exported, growable memory ("memory") and the given exported functions. */
 export function emitModule(functions: readonly FunctionSpec[], memoryPagesMin: number): Uint8Array {
-  const types = functions.map((f) => [0x60, ...vector(f.params.map((p) => [p])), 0]);
+  const types = functions.map((f) => [0x60, ...vector(f.params.map((p) => [p])), ...vector((f.results ?? []).map((r) => [r]))]);
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const exports = [[...name('memory'), 0x02, 0], ...functions.map((f, i) => [...name(f.exportName), 0x00, ...uleb(i)])];
   const bodies = functions.map((f) => {
@@ -93,4 +105,26 @@ export function emitModule(functions: readonly FunctionSpec[], memoryPagesMin: n
     ...section(7, vector(exports)),
     ...section(10, vector(bodies)),
   ]);
+}
+
+// The project's TypeScript lib (es2024, no DOM) has no WebAssembly types: the few calls used here.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+export interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => WasmInstance;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** An instance of `bytes` (compiled synchronously: kernels are small), or null where
+ *  WebAssembly, or a feature the module uses (SIMD, relaxed SIMD), is unavailable. */
+export function instantiate(bytes: Uint8Array): WasmInstance | null {
+  if (wasmApi === undefined || !wasmApi.validate(bytes)) return null;
+  return new wasmApi.Instance(new wasmApi.Module(bytes));
 }
