@@ -112,7 +112,7 @@ function contractsCommand(): Command {
   const command = withCommon(new Command('contracts').description('your contracts on the chain and the deployment holding each'));
   return action(command, z.object(common), async (ctx, o) => {
     const rows = await withBot(ctx, o, (session, store) => contracts(session, store));
-    ctx.output.result(rows, (rs) => rs.length === 0 ? 'no contracts' : rs.map((c) => `${String(c.id).padStart(6)}  ${c.kind.padEnd(5)} ${c.state.padEnd(12)}${c.nodeId === undefined ? '' : ` node ${c.nodeId}`}  ${c.deployment ?? (c.orphan ? '(orphan: made by a deploy that stopped before recording it; tfgrid bot cancels it)' : c.kind === 'node' ? '(not made by tfgrid deploy)' : '')}`).join('\n'));
+    ctx.output.result(rows, (rs) => rs.length === 0 ? 'no contracts' : rs.map((c) => `${String(c.id).padStart(6)}  ${c.kind.padEnd(5)} ${c.state.padEnd(12)}${c.nodeId === undefined ? '' : ` node ${c.nodeId}`}  ${c.deployment ?? (c.orphan ? '(orphan: no deployment records it — a deploy still running, or one that stopped; tfgrid bot cancels it after --orphan-grace)' : c.kind === 'node' ? '(not made by tfgrid deploy)' : '')}`).join('\n'));
   });
 }
 

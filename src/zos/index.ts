@@ -7,7 +7,7 @@ export { acceptDeployment, type AcceptanceFacts } from './core/accept.ts';
 export { checkWorkloads, installOrder, deploymentCapacity, type Typed } from './core/workloads.ts';
 export { planUpdate, type UpdatePlan } from './core/plan.ts';
 export { systemReserve, shortfall, type CapacityView } from './core/capacity.ts';
-export type { Change } from './core/results.ts';
+export { resultString, type Change } from './core/results.ts';
 export { startNode, ZosNode, zosVersion, type NodeOptions } from './shell/node.ts';
 export { zosCommands, type ZosCommand } from './shell/api.ts';
 export { missingSystem } from './shell/system.ts';

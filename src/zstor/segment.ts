@@ -64,10 +64,10 @@ export async function sealSegment(plain: Uint8Array, context: SegmentContext, co
   let at = split.headroom;
   const put = (bytes: Uint8Array) => {
     for (let from = 0; from < bytes.length;) {
-      const take = Math.min(bytes.length - from, split.headroom + shardBytes - at);
-      parts[part]!.set(from === 0 && take === bytes.length ? bytes : bytes.subarray(from, from + take), at);
-      from += take;
-      at += take;
+      const count = Math.min(bytes.length - from, split.headroom + shardBytes - at);
+      parts[part]!.set(from === 0 && count === bytes.length ? bytes : bytes.subarray(from, from + count), at);
+      from += count;
+      at += count;
       if (at === split.headroom + shardBytes) {
         part++;
         at = split.headroom;

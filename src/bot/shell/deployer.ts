@@ -4,7 +4,7 @@
 // workload settled. Contract ids go into `created` as soon as they exist, so a caller that
 // fails later can cancel them (roll back).
 import { TfgridError, isTfgridError } from '../../base/index.ts';
-import { deploymentHashHex, deploymentSchema, signDeployment, ZosError, type Deployment } from '../../zos/index.ts';
+import { deploymentHashHex, deploymentSchema, resultString, signDeployment, ZosError, type Deployment } from '../../zos/index.ts';
 import { BotError } from '../errors.ts';
 import { buildWorkloads, containerIps, publicIpWorkload } from '../core/build.ts';
 import type { PlannedReplica } from '../core/plan.ts';
@@ -75,9 +75,8 @@ export async function deployReplica(session: BotSession, target: ReplicaTarget, 
 function publicIpsOf(spec: DeploymentSpec, deployment: Deployment): Record<string, string> {
   const found: Record<string, string> = {};
   for (const [name, c] of Object.entries(spec.containers)) {
-    const data = c.public_ip ? deployment.workloads.find((w) => w.name === publicIpWorkload(name))?.result?.data : undefined;
-    const ip = typeof data === 'object' && data !== null && !Array.isArray(data) ? data['ip'] : undefined;
-    if (typeof ip === 'string') found[name] = ip.split('/')[0]!;
+    const ip = c.public_ip ? resultString(deployment.workloads.find((w) => w.name === publicIpWorkload(name)), 'ip') : undefined;
+    if (ip !== undefined) found[name] = ip.split('/')[0]!;
   }
   return found;
 }

@@ -160,7 +160,7 @@ export interface ContractRow extends ContractFact {
   readonly nodeId: number | undefined;
   /** The deployment and replica holding it, or undefined when the desired state does not know it. */
   readonly deployment: string | undefined;
-  /** Made by a deploy that never recorded it: `tfgrid bot` cancels it once older than its grace. */
+  /** Tagged by the bot and held by no record, whatever its age (`tfgrid bot` cancels it once older than its grace). */
   readonly orphan: boolean;
 }
 

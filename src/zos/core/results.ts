@@ -45,3 +45,10 @@ export function appendHistory(history: readonly Change[], changes: readonly Chan
   const all = [...history, ...changes];
   return all.length > historyEntriesMax ? all.slice(all.length - historyEntriesMax) : all;
 }
+
+/** A string field of a workload's result data (`{namespace}` of a zdb, `{ip, gateway}` of an ip), or undefined. */
+export function resultString(w: Pick<Workload, 'result'> | undefined, field: string): string | undefined {
+  const data = w?.result?.data;
+  const value = typeof data === 'object' && data !== null && !Array.isArray(data) ? data[field] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}

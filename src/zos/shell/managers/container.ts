@@ -8,6 +8,7 @@ import { TfgridError, type Logger } from '../../../base/index.ts';
 import { formatIp, gatewayOf, parseCidr } from '../../core/ipv4.ts';
 import { parseCommand } from '../../core/command.ts';
 import { ociSpec, zdbEnv, type SiblingZdb } from '../../core/oci.ts';
+import { resultString } from '../../core/results.ts';
 import { ZosError } from '../../errors.ts';
 import { run, runQuietly } from '../exec.ts';
 import { interfaceName } from '../names.ts';
@@ -74,8 +75,8 @@ async function joinNetworks(options: ContainerManagerOptions, context: InstallCo
 /** A veth into the node's public bridge carrying the `ip` workload's address; returns the address. */
 async function joinPublic(options: ContainerManagerOptions, context: InstallContext, id: string, ipWorkload: string): Promise<string> {
   const held = context.installed.get(ipWorkload);
-  const data = held?.type === 'ip' ? (held.result?.data as { ip?: unknown; gateway?: unknown } | null | undefined) : undefined;
-  if (typeof data?.ip !== 'string' || typeof data.gateway !== 'string') throw new TfgridError(ZosError.INVALID_REFERENCE, `public IP ${ipWorkload} is not installed`);
+  const data = held?.type === 'ip' ? { ip: resultString(held, 'ip'), gateway: resultString(held, 'gateway') } : undefined;
+  if (data?.ip === undefined || data.gateway === undefined) throw new TfgridError(ZosError.INVALID_REFERENCE, `public IP ${ipWorkload} is not installed`);
   if (options.publicBridge === undefined) throw new TfgridError(ZosError.UNSUPPORTED, 'this node has no public bridge');
   const host = publicVeth(options.prefix, id);
   const peer = interfaceName(options.prefix, 'p', `${id}/public`);
@@ -96,8 +97,8 @@ function siblingZdbEnv(options: ContainerManagerOptions, context: InstallContext
   if (options.zdbPort === undefined || network?.type !== 'network') return {};
   const zdbs: SiblingZdb[] = [];
   for (const sibling of context.installed.values()) {
-    const data = sibling.result?.data;
-    if (sibling.type === 'zdb' && typeof data === 'object' && data !== null && !Array.isArray(data) && typeof data['namespace'] === 'string') zdbs.push({ name: sibling.name, namespace: data['namespace'] });
+    const namespace = sibling.type === 'zdb' ? resultString(sibling, 'namespace') : undefined;
+    if (namespace !== undefined) zdbs.push({ name: sibling.name, namespace });
   }
   return zdbEnv(zdbs, formatIp(gatewayOf(parseCidr(network.data.subnet)!)), options.zdbPort);
 }

@@ -3,6 +3,7 @@
 // remove on the host here; the container that names this workload attaches the address
 // (container.ts). A restore keeps the address it had.
 import { TfgridError } from '../../../base/index.ts';
+import { resultString } from '../../core/results.ts';
 import { ZosError } from '../../errors.ts';
 import type { Manager } from './manager.ts';
 
@@ -17,19 +18,15 @@ export interface IpManagerOptions {
   reserved(contractId: number): Promise<PublicIp[]>;
 }
 
-function ipOf(data: unknown): string | undefined {
-  const ip = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)['ip'] : undefined;
-  return typeof ip === 'string' ? ip : undefined;
-}
-
 export function ipManager(options: IpManagerOptions): Manager<'ip'> {
   return {
     async install(context, w) {
       const reserved = await options.reserved(context.contractId);
-      const own = ipOf(context.installed.get(w.name)?.result?.data);
-      const taken = new Set([...context.installed.values()].filter((x) => x.type === 'ip' && x.name !== w.name).map((x) => ipOf(x.result?.data)));
+      const own = resultString(context.installed.get(w.name), 'ip');
+      const taken = new Set([...context.installed.values()].filter((x) => x.type === 'ip' && x.name !== w.name).map((x) => resultString(x, 'ip')));
       const pick = reserved.find((r) => r.ip === own) ?? reserved.find((r) => !taken.has(r.ip));
       if (pick === undefined) throw new TfgridError(ZosError.CONTRACT_MISMATCH, `contract ${context.contractId} has no reserved public IP left for ${w.name} (${reserved.length} reserved)`);
+      if (pick.gateway === '') throw new TfgridError(ZosError.CONTRACT_MISMATCH, `${pick.ip} is not among its farm's public IPs on the chain (no gateway known)`);
       return { ip: pick.ip, gateway: pick.gateway };
     },
     async remove() {
