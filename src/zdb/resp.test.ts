@@ -39,15 +39,28 @@ interface RequestOutcome {
   fault: string | null;
 }
 
-/** Feeds `chunks` one at a time, draining after each; checks the parser stays dead after a fault. */
+/** Feeds `chunks` one at a time, draining after each; checks the parser stays dead after a fault.
+ *  Does it twice, with owned chunks (feed) and with one reused read buffer (feedBorrowed, as the
+ *  server does), scribbled over after every settle(): both must give the same outcome. */
 function parseRequests(chunks: readonly Uint8Array[], options?: RequestParserOptions): RequestOutcome {
+  const owned = parseRequestsAs('owned', chunks, options);
+  assert.deepEqual(parseRequestsAs('borrowed', chunks, options), owned, 'borrowed input parses as owned input');
+  return owned;
+}
+
+function parseRequestsAs(input: 'owned' | 'borrowed', chunks: readonly Uint8Array[], options?: RequestParserOptions): RequestOutcome {
   const parser = new RequestParser(options);
   const commands: string[][] = [];
   let fault: string | null = null;
   const totalBytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  const readBuffer = Buffer.alloc(Math.max(1, ...chunks.map((chunk) => chunk.length)));
   let frames = 0;
   for (const chunk of chunks) {
-    parser.feed(chunk);
+    if (input === 'owned') parser.feed(chunk);
+    else {
+      readBuffer.set(chunk);
+      parser.feedBorrowed(readBuffer.subarray(0, chunk.length));
+    }
     for (let frame = parser.next(); frame !== null; frame = parser.next()) {
       assert.ok(++frames <= totalBytes, 'every frame consumes input');
       assert.equal(fault, null, 'nothing after a protocol error');
@@ -59,6 +72,10 @@ function parseRequests(chunks: readonly Uint8Array[], options?: RequestParserOpt
         assert.ok(frame.args.length > 0 && frame.args.every((arg) => Buffer.isBuffer(arg)));
         commands.push(frame.args.map((arg) => arg.toString('latin1')));
       }
+    }
+    if (input === 'borrowed') {
+      parser.settle();
+      readBuffer.fill(0x2a); // the next read overwrites it: nothing may still point into it
     }
   }
   return { commands, fault };
@@ -196,6 +213,24 @@ test('a large bulk fed in small chunks is assembled once and stays correct', () 
   assert.equal(frame.args.length, 4);
   assert.ok(frame.args[2]!.equals(value));
   assert.equal(frame.args[3]!.toString(), 'tail');
+
+  // The same through one reused 1 KiB read buffer: the value is carried, then parsed whole.
+  const borrowing = new RequestParser();
+  const readBuffer = Buffer.alloc(1024);
+  let complete = false;
+  for (const chunk of splitEvery(data, 1024)) {
+    readBuffer.set(chunk);
+    borrowing.feedBorrowed(readBuffer.subarray(0, chunk.length));
+    const next = borrowing.next();
+    if (next !== null) {
+      assert.ok(next.type === 'command' && next.args[2]!.equals(value) && next.args[3]!.toString() === 'tail');
+      complete = true;
+    }
+    borrowing.settle();
+    readBuffer.fill(0x2a);
+  }
+  assert.ok(complete, 'the command completed');
+  assert.equal(borrowing.bufferedBytes, 0);
 });
 
 test('RespWriter: golden bytes for every reply type', () => {

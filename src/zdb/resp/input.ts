@@ -12,12 +12,21 @@ type ScanStatus = typeof SCAN_OK | typeof SCAN_INCOMPLETE | typeof SCAN_INVALID 
  *  at a time when one is split across chunks, rather than copying whole chunks. */
 export const HEADER_PULL_BYTES = 32;
 export const LINE_INCOMPLETE = -1;
+/** A carry up to this size is kept for the next frame that spans reads; a larger one is given
+ *  back when it is mostly unused (a 0-db value is up to 8 MiB, per connection). */
+const CARRY_KEPT_BYTES_MAX = 1024 * 1024;
+const CARRY_BYTES_MIN = 16 * 1024;
 export const LINE_TOO_LONG = -2;
 
 /**
  * Bytes received and not yet parsed: the current chunk `buf` (read from `pos`) and a queue of
  * later chunks. Parsing reads `buf` in place; when an element spans chunks, `pull()` copies just
  * the bytes that element needs into one buffer, so no byte is copied more than about once.
+ *
+ * Borrowed input (`feedBorrowed` … `settle`) is the caller's memory, reused after `settle()`:
+ * frames are parsed straight from it, and only the bytes of a frame that spans reads are copied,
+ * once, into `carry`, the input's own buffer, kept and reused across frames. A server reading
+ * every socket into one shared buffer thus allocates nothing per read or per large value.
  */
 export class ChunkInput {
   protected buf: Buffer = EMPTY;
@@ -31,6 +40,13 @@ export class ChunkInput {
   /** A line is incomplete in `buf`; watch arriving chunks for its LF (scan each chunk once). */
   private lineWanted = false;
   private lineArrived = false;
+  /** `buf` is borrowed memory: settle() must copy what is left of it. */
+  private borrowed = false;
+  /** Owned bytes of a frame that spans borrowed reads; `buf` is a view of it when in use. */
+  private carry: Buffer = EMPTY;
+  /** Where in `buf` the element that the last failed pull() wanted ends: sizes the carry for a
+   *  large value, so that it is not regrown as the value arrives. */
+  private wantedEnd = 0;
 
   feed(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -45,6 +61,56 @@ export class ChunkInput {
     if (this.lineWanted && !this.lineArrived && bytes.indexOf(LF) >= 0) this.lineArrived = true;
   }
 
+  /** Feeds memory that the caller reuses after settle(). Never mixed with feed(). */
+  feedBorrowed(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    assert(this.queuedBytes === 0 && !this.borrowed, 'borrowed input is settled before the next and never queued');
+    if (this.pos === this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+      this.borrowed = true;
+      return;
+    }
+    // The bytes left are in the carry (settle() put them there): append the new ones.
+    const pending = this.buf.length - this.pos;
+    const needed = pending + chunk.length;
+    if (this.pos + needed > this.carry.length) {
+      const target = needed > this.carry.length ? Buffer.allocUnsafe(Math.max(needed, this.takeWanted(), this.carry.length * 2)) : this.carry;
+      this.buf.copy(target, 0, this.pos);
+      this.carry = target;
+      this.pos = 0;
+    }
+    const end = this.pos + pending;
+    chunk.copy(this.carry, end);
+    this.buf = this.carry.subarray(0, end + chunk.length);
+  }
+
+  /** Ends the use of the memory given to feedBorrowed(): copies the bytes not yet parsed. */
+  settle(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    const pending = this.buf.length - this.pos;
+    if (pending === 0) {
+      this.buf = EMPTY;
+      this.pos = 0;
+      return;
+    }
+    // A carry grown for one large value is given back once it holds much less.
+    if (pending > this.carry.length || (this.carry.length > CARRY_KEPT_BYTES_MAX && pending * 4 < this.carry.length)) {
+      this.carry = Buffer.allocUnsafe(Math.max(pending, this.takeWanted(), CARRY_BYTES_MIN));
+    }
+    this.buf.copy(this.carry, 0, this.pos);
+    this.buf = this.carry.subarray(0, pending);
+    this.pos = 0;
+  }
+
+  /** Bytes from `pos` that the last failed pull() wanted (once). */
+  private takeWanted(): number {
+    const wanted = this.wantedEnd - this.pos;
+    this.wantedEnd = 0;
+    return wanted;
+  }
+
   /** Bytes fed and not yet consumed by a parsed frame (for the caller's backpressure). */
   get bufferedBytes(): number {
     return this.buf.length - this.pos + this.queuedBytes;
@@ -53,6 +119,8 @@ export class ChunkInput {
   protected discardInput(): void {
     this.buf = EMPTY;
     this.pos = 0;
+    this.borrowed = false;
+    this.carry = EMPTY;
     this.queue = [];
     this.queueHead = 0;
     this.queuedBytes = 0;
@@ -62,7 +130,10 @@ export class ChunkInput {
   protected pull(wanted: number): boolean {
     const have = this.buf.length - this.pos;
     if (have >= wanted) return true;
-    if (have + this.queuedBytes < wanted) return false;
+    if (have + this.queuedBytes < wanted) {
+      this.wantedEnd = this.pos + wanted;
+      return false;
+    }
     if (have === 0) {
       const head = this.queue[this.queueHead]!;
       if (head.length >= wanted) {

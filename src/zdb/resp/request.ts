@@ -22,7 +22,8 @@ export type RequestFrame = { readonly type: 'command'; readonly args: Buffer[] }
  * Server-side parser: feed() socket chunks as they come, then call next() until it returns null.
  * Commands are arrays of Buffers that may be views into the fed chunks: copy an argument you
  * keep beyond the command's lifetime (e.g. a key in an in-memory index) so that it does not pin
- * a whole socket chunk. Like Redis, empty commands (`*0`, `*-1`, blank inline lines) are skipped.
+ * a whole socket chunk. With feedBorrowed() they are views into memory reused after the next
+ * settle() or feed: use them before then. Like Redis, empty commands (`*0`, `*-1`, blank inline lines) are skipped.
  */
 export class RequestParser extends ChunkInput {
   private readonly arrayLengthMax: number;
@@ -34,6 +35,8 @@ export class RequestParser extends ChunkInput {
   private argsRemaining = 0;
   private bulkLength = -1;
   private requestBytes = 0;
+  /** Where the command being read starts in `buf`. */
+  private commandStart = 0;
   private dead = false;
 
   constructor(options: RequestParserOptions = {}) {
@@ -51,12 +54,29 @@ export class RequestParser extends ChunkInput {
     if (!this.dead) super.feed(chunk);
   }
 
+  override feedBorrowed(chunk: Buffer): void {
+    if (!this.dead) super.feedBorrowed(chunk);
+  }
+
+  /** The arguments of a command not yet complete are views of memory that is about to be
+   *  reused or moved: forget them and read the command again from its start next time. Only
+   *  its headers are read twice: the bytes themselves are kept, and copied once. */
+  override settle(): void {
+    if (this.args !== null) {
+      this.pos = this.commandStart;
+      this.args = null;
+      this.bulkLength = -1;
+    }
+    super.settle();
+  }
+
   /** The next complete command, a protocol error (once; the parser is then dead), or null. */
   next(): RequestFrame | null {
     if (this.dead) return null;
     for (;;) {
       if (this.args === null) {
         if (!this.pull(1)) return null;
+        this.commandStart = this.pos;
         if (this.buf[this.pos] !== STAR) {
           const inline = this.nextInline();
           if (inline === undefined) continue;

@@ -14,6 +14,7 @@ import { unlink, stat } from 'node:fs/promises';
 import type { Logger } from '../../base/index.ts';
 import { RequestParser, RespWriter, RespError, RespFault, type RespFaultCode, type RespProtocolError } from '../resp.ts';
 import type { Reply } from '../reply.ts';
+import { adoptWithSharedReadBuffer } from './adopt.ts';
 
 export interface Peer {
   unixSocket: boolean;
@@ -102,7 +103,6 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
       socket.end('-Too many connections\r\n');
       return;
     }
-    socket.setNoDelay(true);
     const connection = new Connection(socket, options, peer, scheduleFlush, () => {
       connections.delete(connection);
       flushQueue.delete(connection);
@@ -113,13 +113,13 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
 
   if (options.tcp !== undefined) {
     const { host, port, dualnet } = options.tcp;
-    const server = createServer((socket) => accept(socket, { unixSocket: false, address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` }));
+    const server = createServer({ pauseOnConnect: true }, (socket) => accept(socket, { unixSocket: false, address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` }));
     await listen(server, { host, port, ipv6Only: host.includes(':') && dualnet !== true });
     servers.push(server);
   }
   if (options.socketPath !== undefined) {
     await removeStaleSocket(options.socketPath);
-    const server = createServer((socket) => accept(socket, { unixSocket: true }));
+    const server = createServer({ pauseOnConnect: true }, (socket) => accept(socket, { unixSocket: true }));
     await listen(server, { path: options.socketPath });
     servers.push(server);
   }
@@ -134,7 +134,7 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
     async close() {
       const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       if (flushScheduled) flushAll();
-      for (const connection of connections) connection.end();
+      for (const connection of connections) closed.push(connection.end());
       await Promise.all(closed);
     },
   };
@@ -155,7 +155,9 @@ class Connection<S extends SessionState> {
   private waiting = false; // an async reply is pending: later commands wait to keep order
   private closing = false;
 
-  constructor(socket: Socket, options: ZdbServerOptions<S>, peer: Peer, scheduleFlush: (connection: Connection<S>) => void, onClose: () => void) {
+  constructor(accepted: Socket, options: ZdbServerOptions<S>, peer: Peer, scheduleFlush: (connection: Connection<S>) => void, onClose: () => void) {
+    const socket = adoptWithSharedReadBuffer(accepted, (chunk) => this.receive(chunk));
+    socket.setNoDelay(true);
     this.socket = socket;
     this.options = options;
     this.scheduleFlush = scheduleFlush;
@@ -164,16 +166,21 @@ class Connection<S extends SessionState> {
       bulkBytesMax: options.argumentBytesMax ?? 8 * 1024 * 1024 + 64 * 1024,
     });
     this.session = options.executor.newSession(peer);
-    socket.on('data', (chunk: Buffer) => {
-      if (options.executor.counters !== undefined) options.executor.counters.networkRxBytes += chunk.length;
-      this.parser.feed(chunk);
-      this.run();
-      // A client that pipelines behind a pending WAIT would otherwise grow our buffer without bound.
-      if (this.waiting && this.parser.bufferedBytes > pendingInputBytesMax) socket.pause();
-    });
     socket.on('drain', () => socket.resume());
     socket.on('error', (error) => options.log.debug('client socket error', { error }));
     socket.on('close', onClose);
+  }
+
+  /** `chunk` is the shared read buffer: parsed now, its unparsed tail copied by settle(). */
+  private receive(chunk: Buffer): void {
+    const counters = this.options.executor.counters;
+    if (counters !== undefined) counters.networkRxBytes += chunk.length;
+    if (this.closing) return; // nothing more is answered
+    this.parser.feedBorrowed(chunk);
+    this.run();
+    this.parser.settle();
+    // A client that pipelines behind a pending WAIT would otherwise grow our buffer without bound.
+    if (this.waiting && this.parser.bufferedBytes > pendingInputBytesMax) this.socket.pause();
   }
 
   /** Runs every complete command received, in order, and queues their replies. */
@@ -229,10 +236,16 @@ class Connection<S extends SessionState> {
     if (this.closing) this.socket.end();
   }
 
-  end(): void {
+  /** Sends what is pending, closes; resolves once the socket is closed. */
+  end(): Promise<void> {
     this.closing = true;
     this.flush();
+    const closed = new Promise<void>((resolve) => {
+      if (this.socket.closed) resolve();
+      else this.socket.once('close', () => resolve());
+    });
     this.socket.end();
+    return closed;
   }
 }
 
