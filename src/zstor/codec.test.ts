@@ -10,6 +10,7 @@ import { decodeMeta, encodeMeta, type FileMeta } from './meta-codec.ts';
 import { decodeMetaShards, encodeMetaShards } from './meta-shard.ts';
 import { parseToml } from './toml.ts';
 import { parseConfig } from './config.ts';
+import { shardChecksumFor } from './crypto.ts';
 
 const readme = join(import.meta.dirname, 'README.md');
 const attempt = (fn: () => unknown) => rejectionCode(Promise.resolve().then(fn));
@@ -20,7 +21,7 @@ const sample: FileMeta = {
     { backend: 'h:1/n', key: Buffer.from('0100000000000000', 'hex'), checksum: Buffer.alloc(16, 0xaa) },
     { backend: 'h:2/n', key: Buffer.from('0700000000000000', 'hex'), checksum: Buffer.alloc(16, 0xbb) },
   ] }],
-  shardChecksum: 'sha256',
+  shardChecksum: 'gmac',
 };
 
 test('shard and metadata bytes are the README\'s golden bytes, and decode back', async () => {
@@ -31,17 +32,35 @@ test('shard and metadata bytes are the README\'s golden bytes, and decode back',
   assert.equal(meta.toString('hex'), goldenHex(readme, 'meta'));
   assert.deepEqual(decodeMeta(meta), sample);
   for (let cut = 0; cut < meta.length; cut++) assert.equal(await attempt(() => decodeMeta(meta.subarray(0, cut))), 'ZSTOR_META_INVALID', `cut at ${cut}`);
-  // Version 1 (BLAKE2b shard checksums) differs only in its first byte, and is still read.
-  const version1 = encodeMeta({ ...sample, shardChecksum: 'blake2b' });
-  assert.equal(version1[0], 1);
-  assert.ok(version1.subarray(1).equals(meta.subarray(1)));
-  assert.deepEqual(decodeMeta(version1), { ...sample, shardChecksum: 'blake2b' });
-  for (const version of [0, 3]) {
+  // Versions 1 and 2 (BLAKE2b, SHA-256 shard checksums) differ only in their first byte, and are still read.
+  for (const [version, shardChecksum] of [[1, 'blake2b'], [2, 'sha256']] as const) {
+    const older = encodeMeta({ ...sample, shardChecksum });
+    assert.equal(older[0], version);
+    assert.ok(older.subarray(1).equals(meta.subarray(1)));
+    assert.deepEqual(decodeMeta(older), { ...sample, shardChecksum });
+  }
+  for (const version of [0, 4]) {
     const wrongVersion = Buffer.from(meta);
     wrongVersion[0] = version;
     assert.equal(await attempt(() => decodeMeta(wrongVersion)), 'ZSTOR_META_INVALID');
   }
   assert.equal(await attempt(() => decodeShard(Buffer.from(shard.subarray(0, 30)))), 'ZSTOR_SHARD_INVALID');
+});
+
+test('GMAC shard checksums: 16 bytes, deterministic, bound to the value, its place and the file key', () => {
+  // Goal: a checksum changes with anything a backend could swap or forge. Method: vary each input.
+  const masterKey = Buffer.alloc(32, 1);
+  const value = Buffer.from('shard value');
+  const checksum = shardChecksumFor('gmac', masterKey, fileId);
+  const tag = checksum(value, 3, 1);
+  assert.equal(tag.length, 16);
+  assert.ok(shardChecksumFor('gmac', masterKey, fileId)(value, 3, 1).equals(tag), 'the same file key, place and value give the same tag');
+  const others = [
+    checksum(Buffer.from('shard valuf'), 3, 1), checksum(value, 4, 1), checksum(value, 3, 2),
+    shardChecksumFor('gmac', Buffer.alloc(32, 2), fileId)(value, 3, 1), shardChecksumFor('gmac', masterKey, Buffer.alloc(16, 0xf2))(value, 3, 1),
+    shardChecksumFor('sha256', masterKey, fileId)(value, 3, 1),
+  ];
+  for (const [i, other] of others.entries()) assert.ok(!other.equals(tag), `variant ${i} differs`);
 });
 
 test('a segment sealed straight into its shards opens again, padding and shards that are all padding included', async () => {

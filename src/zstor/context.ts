@@ -3,7 +3,7 @@
 import type { Logger } from '../base/index.ts';
 import type { BackendPool } from './backends.ts';
 import type { BackendConfig, ZstorConfig } from './config.ts';
-import { shardChecksum, type ShardChecksumAlgorithm } from './crypto.ts';
+import type { ShardChecksum } from './crypto.ts';
 import type { ShardRef } from './meta-codec.ts';
 import type { MetaStore } from './meta-store.ts';
 import type { PlacementBackend } from './placement.ts';
@@ -25,7 +25,7 @@ export type ShardRead =
   | { readonly kind: 'missing' | 'corrupt' | 'unreachable' | 'unknown-backend'; readonly detail: string };
 
 /** Reads one shard and checks it against its metadata: checksum, then header (index, segment, file). */
-export async function readShard(ctx: PipelineContext, ref: ShardRef, expect: { index: number; segment: number; fileId: Buffer; checksum: ShardChecksumAlgorithm }): Promise<ShardRead> {
+export async function readShard(ctx: PipelineContext, ref: ShardRef, expect: { index: number; segment: number; fileId: Buffer; checksum: ShardChecksum }): Promise<ShardRead> {
   const backend = ctx.backends.get(ref.backend);
   if (backend === undefined) return { kind: 'unknown-backend', detail: `${ref.backend} is not in the config` };
   let value: Buffer | null;
@@ -35,7 +35,7 @@ export async function readShard(ctx: PipelineContext, ref: ShardRef, expect: { i
     return { kind: 'unreachable', detail: (error as Error).message };
   }
   if (value === null) return { kind: 'missing', detail: `${ref.backend} has no key ${ref.key.toString('hex')}` };
-  if (!shardChecksum(expect.checksum, value).equals(ref.checksum)) return { kind: 'corrupt', detail: `checksum mismatch on ${ref.backend}` };
+  if (!expect.checksum(value, expect.segment, expect.index).equals(ref.checksum)) return { kind: 'corrupt', detail: `checksum mismatch on ${ref.backend}` };
   try {
     const { header, payload } = decodeShard(value);
     if (header.index !== expect.index || header.segment !== expect.segment || !expect.fileId.equals(header.fileId)) {

@@ -7,8 +7,8 @@ import { seqIdBytes } from '../zdb/index.ts';
 
 /** The newest version, written for new files. The versions differ only in the shard checksum. */
 export const metaVersion = 2;
-const versionOf: Record<ShardChecksumAlgorithm, number> = { blake2b: 1, sha256: 2 };
-const algorithmOf = new Map<number, ShardChecksumAlgorithm>([[1, 'blake2b'], [2, 'sha256']]);
+const versionOf: Record<ShardChecksumAlgorithm, number> = { blake2b: 1, sha256: 2, gmac: 3 };
+const algorithmOf = new Map<number, ShardChecksumAlgorithm>([[1, 'blake2b'], [2, 'sha256'], [3, 'gmac']]);
 const nameBytesMax = 4096;
 const backendsMax = 65535;
 
@@ -42,7 +42,7 @@ export interface FileMeta {
   readonly compression: 'zstd' | 'none';
   readonly createdMs: number;
   readonly segments: readonly SegmentMeta[];
-  /** Set by the metadata version: 'sha256' for files stored now, 'blake2b' for version 1. */
+  /** Set by the metadata version: 'gmac' for files stored now (3), 'sha256' (2), 'blake2b' (1). */
   readonly shardChecksum: ShardChecksumAlgorithm;
 }
 

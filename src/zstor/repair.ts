@@ -4,7 +4,7 @@
 // write the updated metadata once per file. 0-stor repairs only when a backend is down and never
 // re-reads shards; this finds bit rot and lying backends too.
 import { readShard, backendState, type PipelineContext } from './context.ts';
-import { shardChecksum } from './crypto.ts';
+import { shardChecksumFor } from './crypto.ts';
 import type { FileMeta, SegmentMeta, ShardRef } from './meta-codec.ts';
 import { codecFor } from './retrieve.ts';
 import { encodeShard } from './shard.ts';
@@ -24,6 +24,7 @@ export interface ScrubReport {
 
 export async function scrubFile(ctx: PipelineContext, meta: FileMeta, options: { repair: boolean }): Promise<{ report: ScrubReport; updated: FileMeta | null }> {
   const rs = codecFor(ctx, meta);
+  const checksum = shardChecksumFor(meta.shardChecksum, ctx.config.masterKey, meta.fileId);
   const total = meta.dataShards + meta.parityShards;
   const state = options.repair ? await backendState(ctx) : new Map<string, { available: boolean; freeBytes: number }>();
   const problems: string[] = [];
@@ -33,7 +34,7 @@ export async function scrubFile(ctx: PipelineContext, meta: FileMeta, options: {
   let changed = false;
   const segments: SegmentMeta[] = [];
   for (const [index, segment] of meta.segments.entries()) {
-    const reads = await Promise.all(segment.shards.map((ref, i) => readShard(ctx, ref, { index: i, segment: index, fileId: meta.fileId, checksum: meta.shardChecksum })));
+    const reads = await Promise.all(segment.shards.map((ref, i) => readShard(ctx, ref, { index: i, segment: index, fileId: meta.fileId, checksum })));
     const bad = reads.flatMap((r, i) => (r.kind === 'ok' ? [] : [i]));
     for (const i of bad) problems.push(`segment ${index} shard ${i}: ${reads[i]!.kind} (${(reads[i] as { detail: string }).detail})`);
     shardsBad += bad.length;
@@ -50,10 +51,10 @@ export async function scrubFile(ctx: PipelineContext, meta: FileMeta, options: {
     const values = payloads.map((payload, i) => encodeShard({ index: i, dataShards: meta.dataShards, parityShards: meta.parityShards, segment: index, fileId: meta.fileId }, payload));
     const kept = new Map<number, ShardRef>(segment.shards.flatMap((ref, i) => (bad.includes(i) ? [] : [[i, ref] as [number, ShardRef]])));
     try {
-      const refs = await writeShards(ctx, state, values, kept, meta.shardChecksum);
+      const refs = await writeShards(ctx, state, values, kept, (value, i) => checksum(value, index, i));
       refs.forEach((ref, i) => {
         if (!bad.includes(i)) return;
-        if (!ref.checksum.equals(shardChecksum(meta.shardChecksum, values[i]!))) throw new Error('assertion failed: a rebuilt shard has its own checksum');
+        if (!ref.checksum.equals(checksum(values[i]!, index, i))) throw new Error('assertion failed: a rebuilt shard has its own checksum');
       });
       await deleteBad(ctx, segment, bad, reads.map((r) => r.kind));
       segments.push({ ...segment, shards: refs });

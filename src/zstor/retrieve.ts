@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { TfgridError } from '../base/index.ts';
 import { readShard, type PipelineContext, type ShardRead } from './context.ts';
-import { fileKey, keyCheck } from './crypto.ts';
+import { fileKey, keyCheck, shardChecksumFor, type ShardChecksum } from './crypto.ts';
 import { ZstorError } from './errors.ts';
 import type { FileMeta, SegmentMeta } from './meta-codec.ts';
 import { ReedSolomon } from './rs/reed-solomon.ts';
@@ -29,12 +29,13 @@ export function codecFor(ctx: PipelineContext, meta: FileMeta): ReedSolomon {
 export async function* retrieveSegments(ctx: PipelineContext, meta: FileMeta): AsyncGenerator<Buffer> {
   const key = keyFor(ctx, meta);
   const rs = codecFor(ctx, meta);
+  const checksum = shardChecksumFor(meta.shardChecksum, ctx.config.masterKey, meta.fileId);
   const hash = createHash('blake2b512');
   const pending: Promise<Buffer>[] = [];
   let next = 0;
   const schedule = () => {
     while (pending.length < readAheadSegments && next < meta.segments.length) {
-      const work = readSegment(ctx, rs, meta, next++, key);
+      const work = readSegment(ctx, rs, meta, next++, key, checksum);
       work.catch(() => undefined); // awaited in order below
       pending.push(work);
     }
@@ -53,19 +54,19 @@ export async function* retrieveSegments(ctx: PipelineContext, meta: FileMeta): A
   if (!hash.digest().equals(meta.checksum)) throw new TfgridError(ZstorError.CORRUPT, `${meta.name}: the file checksum does not match`);
 }
 
-async function readSegment(ctx: PipelineContext, rs: ReedSolomon, meta: FileMeta, index: number, key: Buffer): Promise<Buffer> {
+async function readSegment(ctx: PipelineContext, rs: ReedSolomon, meta: FileMeta, index: number, key: Buffer, checksum: ShardChecksum): Promise<Buffer> {
   const segment = meta.segments[index]!;
-  const payloads = await gatherShards(ctx, meta, segment, index);
+  const payloads = await gatherShards(ctx, meta, segment, index, checksum);
   const data = payloads.slice(0, meta.dataShards).every((p) => p !== null) ? (payloads.slice(0, meta.dataShards) as Buffer[]) : rs.reconstruct(payloads).slice(0, meta.dataShards);
   return openSegment(joinBlob(data, segment.blobBytes), { key, fileId: meta.fileId, segment: index }, segment.plainBytes);
 }
 
 /** At least dataShards verified payloads (others null), fetching parity only as needed; else ZSTOR_SHARDS_LOST. */
-async function gatherShards(ctx: PipelineContext, meta: FileMeta, segment: SegmentMeta, index: number): Promise<(Uint8Array | null)[]> {
+async function gatherShards(ctx: PipelineContext, meta: FileMeta, segment: SegmentMeta, index: number, checksum: ShardChecksum): Promise<(Uint8Array | null)[]> {
   const total = meta.dataShards + meta.parityShards;
   const payloads: (Uint8Array | null)[] = new Array<Uint8Array | null>(total).fill(null);
   const problems: string[] = [];
-  const read = (i: number) => readShard(ctx, segment.shards[i]!, { index: i, segment: index, fileId: meta.fileId, checksum: meta.shardChecksum });
+  const read = (i: number) => readShard(ctx, segment.shards[i]!, { index: i, segment: index, fileId: meta.fileId, checksum });
   let good = 0;
   let nextParity = meta.dataShards;
   let batch = Array.from({ length: meta.dataShards }, (_, i) => i);

@@ -4,13 +4,12 @@
 // written only after every shard is acknowledged, so a crash leaves orphan shards at worst,
 // never metadata that points at shards which do not exist.
 import { createHash } from 'node:crypto';
-import { TfgridError } from '../base/index.ts';
+import { BufferRecycler, TfgridError } from '../base/index.ts';
 import { placementGroups, backendState, type PipelineContext } from './context.ts';
-import { fileKey, keyCheck, newFileId, shardChecksum, type ShardChecksumAlgorithm } from './crypto.ts';
+import { fileKey, keyCheck, newFileId, shardChecksumFor, type ShardChecksum } from './crypto.ts';
 import { ZstorError } from './errors.ts';
 import type { FileMeta, SegmentMeta, ShardRef } from './meta-codec.ts';
 import { place } from './placement.ts';
-import { BufferRecycler } from './buffers.ts';
 import { sealSegment } from './segment.ts';
 import { shardHeaderBytes, writeShardHeader } from './shard.ts';
 
@@ -18,6 +17,8 @@ import { shardHeaderBytes, writeShardHeader } from './shard.ts';
 export const segmentsInFlightMax = 3;
 /** Attempts per segment: each failed backend is excluded and its shards placed elsewhere. */
 const placementAttemptsMax = 4;
+/** New files get GMAC shard checksums (metadata version 3; see crypto.ts). */
+const shardChecksumAlgorithm = 'gmac';
 export const fileKeyCheckDomain = 'tfgrid-zstor-file-key-check-v1';
 
 export interface Progress {
@@ -53,6 +54,7 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   const state = await backendState(ctx);
   const fileId = newFileId();
   const key = fileKey(config.masterKey, fileId);
+  const checksum = shardChecksumFor(shardChecksumAlgorithm, config.masterKey, fileId);
   const hash = createHash('blake2b512');
   // Enough for the segments in flight, the one sealed ahead, the one being read and their shards.
   const buffers = new BufferRecycler((segmentsInFlightMax + 2) * (config.dataShards + config.parityShards));
@@ -74,7 +76,7 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
       // shards in memory; no more writes in flight).
       const shards = await sealShards(ctx, buffers, plain, { key, fileId, segment: index++ });
       if (inFlight.length >= segmentsInFlightMax) await settle();
-      const work = writeSegment(ctx, state, buffers, shards);
+      const work = writeSegment(ctx, state, buffers, shards, checksum);
       work.catch(() => undefined); // awaited in order by settle(); this keeps a later failure from being "unhandled" meanwhile
       inFlight.push(work);
     }
@@ -87,11 +89,12 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   return {
     name, fileId, sizeBytes, checksum: hash.digest(), keyCheck: keyCheck(key, fileKeyCheckDomain),
     dataShards: config.dataShards, parityShards: config.parityShards, segmentBytes: config.segmentBytes,
-    compression: config.compression.algorithm, createdMs: Date.now(), segments, shardChecksum: 'sha256',
+    compression: config.compression.algorithm, createdMs: Date.now(), segments, shardChecksum: shardChecksumAlgorithm,
   };
 }
 
 interface SealedShards {
+  readonly segment: number;
   readonly plainBytes: number;
   readonly blobBytes: number;
   readonly values: Buffer[];
@@ -107,11 +110,11 @@ async function sealShards(ctx: PipelineContext, buffers: BufferRecycler, plain: 
   const parity = Array.from({ length: config.parityShards }, () => take(shardHeaderBytes + sealed.shardBytes));
   rs.encodeInto(sealed.parts.map((v) => v.subarray(shardHeaderBytes)), parity.map((v) => v.subarray(shardHeaderBytes)));
   const values = [...sealed.parts, ...parity].map((value, index) => writeShardHeader({ index, dataShards: config.dataShards, parityShards: config.parityShards, segment: seg.segment, fileId: seg.fileId }, value));
-  return { plainBytes: plain.length, blobBytes: sealed.blobBytes, values };
+  return { segment: seg.segment, plainBytes: plain.length, blobBytes: sealed.blobBytes, values };
 }
 
-async function writeSegment(ctx: PipelineContext, state: BackendState, buffers: BufferRecycler, { plainBytes, blobBytes, values }: SealedShards): Promise<SegmentMeta> {
-  const refs = await writeShards(ctx, state, values, new Map(), 'sha256');
+async function writeSegment(ctx: PipelineContext, state: BackendState, buffers: BufferRecycler, { segment, plainBytes, blobBytes, values }: SealedShards, checksum: ShardChecksum): Promise<SegmentMeta> {
+  const refs = await writeShards(ctx, state, values, new Map(), (value, i) => checksum(value, segment, i));
   // Every value is acknowledged, so no socket holds one any more (a failed call's connection was
   // destroyed with its unsent bytes, or its server answered after reading them all).
   for (const value of values) buffers.give(value);
@@ -123,7 +126,7 @@ async function writeSegment(ctx: PipelineContext, state: BackendState, buffers: 
  * choosing backends with place(); a backend that fails is marked unavailable and its shards go
  * elsewhere on the next attempt. Returns every shard's ref in index order.
  */
-export async function writeShards(ctx: PipelineContext, state: BackendState, values: readonly Buffer[], placed: Map<number, ShardRef>, checksum: ShardChecksumAlgorithm): Promise<ShardRef[]> {
+export async function writeShards(ctx: PipelineContext, state: BackendState, values: readonly Buffer[], placed: Map<number, ShardRef>, checksumOf: (value: Buffer, index: number) => Buffer): Promise<ShardRef[]> {
   const policy = { dataShards: ctx.config.dataShards, parityShards: ctx.config.parityShards, redundantGroups: ctx.config.redundantGroups, redundantNodes: ctx.config.redundantNodes };
   let lastError: unknown;
   for (let attempt = 0; attempt < placementAttemptsMax; attempt++) {
@@ -138,7 +141,7 @@ export async function writeShards(ctx: PipelineContext, state: BackendState, val
       const i = todo[j]!;
       const id = chosen[j]!;
       if (result.status === 'fulfilled' && result.value !== null && result.value.length === 8) {
-        placed.set(i, { backend: id, key: result.value, checksum: shardChecksum(checksum, values[i]!) });
+        placed.set(i, { backend: id, key: result.value, checksum: checksumOf(values[i]!, i) });
         return;
       }
       lastError = result.status === 'rejected' ? result.reason : new Error(`${id} did not return a sequential id`);

@@ -9,7 +9,7 @@ import { rejectionCode } from '../base/testing.ts';
 import type { ZdbClient } from '../zdb/index.ts';
 import { BackendPool } from './backends.ts';
 import { parseConfig } from './config.ts';
-import { shortChecksum } from './crypto.ts';
+import { shardChecksumFor } from './crypto.ts';
 import type { ShardRef } from './meta-codec.ts';
 import { MetaStore } from './meta-store.ts';
 import { Zstor } from './zstor.ts';
@@ -138,35 +138,39 @@ test('bit flips and a lying backend are detected on read, and scrub repairs them
   assert.ok((await collect(await zstor.retrieve('rot'))).equals(content));
 });
 
-test('metadata version 1 (BLAKE2b shard checksums) is still read, scrubbed and repaired as version 1', async () => {
-  const content = await collect(generated(3 * 4096, 7));
-  await zstor.store('v1', [content]);
-  // Rewrite the metadata as an older zstor wrote it: version 1, BLAKE2b checksums of the same shards.
-  const pool = new BackendPool({ timeoutMs: 5000 });
-  const metaStore = new MetaStore(pool, cluster.config.meta);
-  const backends = new Map(cluster.config.groups.flat().map((b) => [b.id, b]));
-  const valueOf = async (ref: ShardRef) => (await pool.use(backends.get(ref.backend)!, (c) => c.get(ref.key)))!;
-  try {
-    const meta = await metaStore.read('v1');
-    assert.equal(meta.shardChecksum, 'sha256');
-    const segments = await Promise.all(meta.segments.map(async (s) => ({ ...s, shards: await Promise.all(s.shards.map(async (ref) => ({ ...ref, checksum: shortChecksum(await valueOf(ref)) }))) })));
-    await metaStore.write({ ...meta, shardChecksum: 'blake2b', segments });
-    assert.ok((await collect(await zstor.retrieve('v1'))).equals(content));
-    const damaged = segments[1]!.shards[0]!;
-    const value = await valueOf(damaged);
-    value[value.length - 1]! ^= 0x01;
-    await pool.use(backends.get(damaged.backend)!, (c) => c.set(damaged.key, value));
-    const [report] = await zstor.scrub('v1');
-    assert.equal(report!.shardsBad, 1);
-    assert.equal(report!.shardsRepaired, 1);
-    assert.equal((await metaStore.read('v1')).shardChecksum, 'blake2b', 'a repair keeps the file\'s checksum algorithm');
-    const [again] = await zstor.scrub('v1', { repair: false });
-    assert.equal(again!.shardsBad, 0, `after repair: ${again!.problems.join('; ')}`);
-    assert.ok((await collect(await zstor.retrieve('v1'))).equals(content));
-  } finally {
-    pool.close();
-  }
-});
+for (const [version, algorithm] of [[1, 'blake2b'], [2, 'sha256']] as const) {
+  test(`metadata version ${version} (${algorithm} shard checksums) is still read, scrubbed and repaired as version ${version}`, async () => {
+    const name = `v${version}`;
+    const content = await collect(generated(3 * 4096, 7));
+    await zstor.store(name, [content]);
+    // Rewrite the metadata as an older zstor wrote it: its version, its checksums of the same shards.
+    const pool = new BackendPool({ timeoutMs: 5000 });
+    const metaStore = new MetaStore(pool, cluster.config.meta);
+    const backends = new Map(cluster.config.groups.flat().map((b) => [b.id, b]));
+    const valueOf = async (ref: ShardRef) => (await pool.use(backends.get(ref.backend)!, (c) => c.get(ref.key)))!;
+    try {
+      const meta = await metaStore.read(name);
+      assert.equal(meta.shardChecksum, 'gmac');
+      const old = shardChecksumFor(algorithm, cluster.config.masterKey, meta.fileId);
+      const segments = await Promise.all(meta.segments.map(async (s, si) => ({ ...s, shards: await Promise.all(s.shards.map(async (ref, i) => ({ ...ref, checksum: old(await valueOf(ref), si, i) }))) })));
+      await metaStore.write({ ...meta, shardChecksum: algorithm, segments });
+      assert.ok((await collect(await zstor.retrieve(name))).equals(content));
+      const damaged = segments[1]!.shards[0]!;
+      const value = await valueOf(damaged);
+      value[value.length - 1]! ^= 0x01;
+      await pool.use(backends.get(damaged.backend)!, (c) => c.set(damaged.key, value));
+      const [report] = await zstor.scrub(name);
+      assert.equal(report!.shardsBad, 1);
+      assert.equal(report!.shardsRepaired, 1);
+      assert.equal((await metaStore.read(name)).shardChecksum, algorithm, 'a repair keeps the file\'s checksum algorithm');
+      const [again] = await zstor.scrub(name, { repair: false });
+      assert.equal(again!.shardsBad, 0, `after repair: ${again!.problems.join('; ')}`);
+      assert.ok((await collect(await zstor.retrieve(name))).equals(content));
+    } finally {
+      pool.close();
+    }
+  });
+}
 
 test('a hanging backend (accepts, never answers) costs a timeout, not the store or the read', async () => {
   const sockets: Socket[] = [];

@@ -1,5 +1,5 @@
 // Buffered input shared by the request and reply parsers: chunk queue, bounded line and number scanning.
-import { assert } from '../../base/index.ts';
+import { assert, BufferRecycler } from '../../base/index.ts';
 import { CR, LF, MINUS, ZERO, NINE, EMPTY } from './types.ts';
 
 // Number scanning results.
@@ -12,10 +12,14 @@ type ScanStatus = typeof SCAN_OK | typeof SCAN_INCOMPLETE | typeof SCAN_INVALID 
  *  at a time when one is split across chunks, rather than copying whole chunks. */
 export const HEADER_PULL_BYTES = 32;
 export const LINE_INCOMPLETE = -1;
-/** A carry up to this size is kept for the next frame that spans reads; a larger one is given
- *  back when it is mostly unused (a 0-db value is up to 8 MiB, per connection). */
-const CARRY_KEPT_BYTES_MAX = 1024 * 1024;
+/** A carry up to this size stays with its input for the next frame that spans reads. A larger
+ *  one (a 0-db value is up to 8 MiB) goes back to `largeCarries` as soon as it holds nothing,
+ *  so an idle connection never pins one. */
+const CARRY_KEPT_BYTES_MAX = 64 * 1024;
 const CARRY_BYTES_MIN = 16 * 1024;
+/** Large carries between uses, shared by every input; sizes are powers of two so that values of
+ *  about the same size find one. */
+const largeCarries = new BufferRecycler(4);
 export const LINE_TOO_LONG = -2;
 
 /**
@@ -75,9 +79,8 @@ export class ChunkInput {
     const pending = this.buf.length - this.pos;
     const needed = pending + chunk.length;
     if (this.pos + needed > this.carry.length) {
-      const target = needed > this.carry.length ? Buffer.allocUnsafe(Math.max(needed, this.takeWanted(), this.carry.length * 2)) : this.carry;
-      this.buf.copy(target, 0, this.pos);
-      this.carry = target;
+      if (needed > this.carry.length) this.replaceCarry(Math.max(needed, this.takeWanted()));
+      else this.buf.copy(this.carry, 0, this.pos);
       this.pos = 0;
     }
     const end = this.pos + pending;
@@ -87,21 +90,32 @@ export class ChunkInput {
 
   /** Ends the use of the memory given to feedBorrowed(): copies the bytes not yet parsed. */
   settle(): void {
-    if (!this.borrowed) return;
-    this.borrowed = false;
     const pending = this.buf.length - this.pos;
     if (pending === 0) {
       this.buf = EMPTY;
       this.pos = 0;
+      this.borrowed = false;
+      if (this.carry.length > CARRY_KEPT_BYTES_MAX) {
+        largeCarries.give(this.carry);
+        this.carry = EMPTY;
+      }
       return;
     }
-    // A carry grown for one large value is given back once it holds much less.
-    if (pending > this.carry.length || (this.carry.length > CARRY_KEPT_BYTES_MAX && pending * 4 < this.carry.length)) {
-      this.carry = Buffer.allocUnsafe(Math.max(pending, this.takeWanted(), CARRY_BYTES_MIN));
-    }
-    this.buf.copy(this.carry, 0, this.pos);
+    if (!this.borrowed) return; // already in the carry
+    this.borrowed = false;
+    if (pending > this.carry.length) this.replaceCarry(Math.max(pending, this.takeWanted()));
+    else this.buf.copy(this.carry, 0, this.pos);
     this.buf = this.carry.subarray(0, pending);
     this.pos = 0;
+  }
+
+  /** Moves the pending bytes (`buf` from `pos`) to the start of a carry of at least `bytes`. */
+  private replaceCarry(bytes: number): void {
+    const size = bytes <= CARRY_KEPT_BYTES_MAX ? Math.max(bytes, CARRY_BYTES_MIN) : 2 ** Math.ceil(Math.log2(bytes));
+    const next = size > CARRY_KEPT_BYTES_MAX ? largeCarries.take(size) : Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, this.pos);
+    if (this.carry.length > CARRY_KEPT_BYTES_MAX) largeCarries.give(this.carry);
+    this.carry = next;
   }
 
   /** Bytes from `pos` that the last failed pull() wanted (once). */

@@ -1,7 +1,8 @@
-// The store's large buffers (segments of plaintext, shard values) used again instead of freshly
-// allocated: every fresh multi-MiB buffer costs page faults and V8's finalization work for its
-// backing store (weak callbacks and incremental marking took ~1 s of a 512 MiB store's ~9 s
-// here). Only whole, unshared buffers of the exact size are handed back, by their last user.
+// Large buffers used again instead of freshly allocated (zstor's segments and shard values, the
+// zdb server's carries for values that span socket reads): every fresh multi-MiB buffer costs
+// page faults and V8's finalization work for its backing store (weak callbacks and incremental
+// marking took ~1 s of a 512 MiB store's ~9 s here). Only whole, unshared buffers of the exact
+// size are handed back, by their last user.
 export class BufferRecycler {
   private readonly free = new Map<number, Buffer[]>();
   private readonly keptPerSizeMax: number;
