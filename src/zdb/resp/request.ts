@@ -55,19 +55,24 @@ export class RequestParser extends ChunkInput {
   }
 
   override feedBorrowed(chunk: Buffer): void {
-    if (!this.dead) super.feedBorrowed(chunk);
+    if (this.dead) return;
+    this.forgetPartialCommand(); // the carry's bytes may move
+    super.feedBorrowed(chunk);
   }
 
-  /** The arguments of a command not yet complete are views of memory that is about to be
-   *  reused or moved: forget them and read the command again from its start next time. Only
-   *  its headers are read twice: the bytes themselves are kept, and copied once. */
   override settle(): void {
-    if (this.args !== null) {
-      this.pos = this.commandStart;
-      this.args = null;
-      this.bulkLength = -1;
-    }
+    this.forgetPartialCommand(); // the borrowed bytes are about to be reused
     super.settle();
+  }
+
+  /** The arguments read so far of a command not yet complete are views of memory about to be
+   *  reused or moved: forget them, and read the command again from its start. Only its headers
+   *  are read twice; its bytes are kept, and copied once. */
+  private forgetPartialCommand(): void {
+    if (this.args === null) return;
+    this.pos = this.commandStart;
+    this.args = null;
+    this.bulkLength = -1;
   }
 
   /** The next complete command, a protocol error (once; the parser is then dead), or null. */

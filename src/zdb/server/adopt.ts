@@ -1,8 +1,8 @@
 // Accepted sockets that read into one buffer shared by every connection.
 //
 // Node allocates a fresh 64 KiB ArrayBuffer for every socket read. Under a stream of large
-// values that garbage forced a full mark-compact every ~15 MiB received: 1.1 ms of GC per MiB, a
-// third of the server's CPU. A socket can read into a reusable buffer instead (`onread`), but
+// values that garbage (with a fresh buffer per assembled value) forced a full mark-compact every
+// ~14 MiB received, and the server spent ~3× the CPU per MiB that it does now. A socket can read into a reusable buffer instead (`onread`), but
 // net.Server takes no such option, so the accepted socket's handle is moved into a new Socket
 // made with one, as Node's own connection handler makes the first. A single buffer serves all
 // connections because each read is parsed, and its unparsed tail copied out, before the next.
