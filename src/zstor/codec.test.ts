@@ -97,6 +97,7 @@ test('metadata dispersal: any quorum decodes; forged, stale and foreign shards n
 test('TOML subset: tables, arrays of tables, strings, integers, arrays; errors name the line', async () => {
   const parsed = parseToml('a = 1_000 # comment\nb = "x#y\\n"\nc = [1, \'two\', true]\n[t.u]\nv = -3\n[[g]]\n[[g.b]]\nk = "1"\n[[g.b]]\nk = "2"\n[[g]]\n');
   assert.deepEqual(parsed, { a: 1000, b: 'x#y\n', c: [1, 'two', true], t: { u: { v: -3 } }, g: [{ b: [{ k: '1' }, { k: '2' }] }, {}] });
+  assert.deepEqual(parseToml('"x\\"=y" = "v # not a comment" # comment\n'), { 'x"=y': 'v # not a comment' }, 'an escaped quote does not end a quoted key');
   for (const bad of ['a = 1\na = 2', 'a = 1.5', 'a = "open', '[t', 'a = [1,\n2]', 'just words']) {
     assert.equal(await attempt(() => parseToml(bad)), 'ZSTOR_CONFIG_INVALID', bad);
   }

@@ -17,7 +17,7 @@ export interface ShardRef {
   readonly backend: string;
   /** The 8-byte id 0-db gave the shard. */
   readonly key: Buffer;
-  /** First 16 bytes of the file's shard checksum algorithm over the stored value (header and payload). */
+  /** The file's shard checksum (16 bytes) of the stored value, header and payload (see crypto.ts). */
   readonly checksum: Buffer;
 }
 

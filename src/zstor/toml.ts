@@ -51,6 +51,16 @@ export function parseToml(text: string): TomlTable {
 }
 
 function stripComment(line: string): string {
+  const hash = indexOutsideQuotes(line, '#');
+  return hash < 0 ? line : line.slice(0, hash);
+}
+
+function findEquals(line: string): number {
+  return indexOutsideQuotes(line, '=');
+}
+
+/** The first `target` not inside a "basic" (backslash escapes) or 'literal' string, or -1. */
+function indexOutsideQuotes(line: string, target: string): number {
   let quote: string | null = null;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
@@ -58,19 +68,7 @@ function stripComment(line: string): string {
       if (ch === '\\' && quote === '"') i++;
       else if (ch === quote) quote = null;
     } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '#') return line.slice(0, i);
-  }
-  return line;
-}
-
-function findEquals(line: string): number {
-  let quote: string | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quote !== null) {
-      if (ch === quote) quote = null;
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '=') return i;
+    else if (ch === target) return i;
   }
   return -1;
 }
