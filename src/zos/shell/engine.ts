@@ -195,7 +195,7 @@ export class Engine {
       await this.serialize(entry.deployment.contract_id, async () => {
         for (const w of installOrder(entry.typed).reverse()) {
           const manager = managerOf(this.#options.managers, w);
-          if (manager.stop !== undefined && w.result?.state === ResultState.ok) await manager.stop(this.#context(entry, true), w).catch(() => undefined);
+          if (manager.stop !== undefined && w.result?.state === ResultState.ok) await manager.stop(this.#context(entry, true), w).catch((error: unknown) => this.#options.log.warn('stop at shutdown failed', { contract: entry.deployment.contract_id, workload: w.name, error }));
         }
       });
     }
