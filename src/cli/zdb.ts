@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { TfgridError, createLogger } from '../base/index.ts';
-import { openZdb, startZdbServer, ZdbError } from '../zdb/index.ts';
+import { openZdb, readCacheBytesDefault, startZdbServer, ZdbError } from '../zdb/index.ts';
 import { action } from './command.ts';
 import { parsePort, parseSize, parseIntegerInRange } from './parse.ts';
 
@@ -47,7 +47,7 @@ export function zdbCommand(): Command {
     .addOption(new Option('--maxsize <size>', 'maximum size of the default namespace').argParser(parseSize).env('TFGRID_ZDB_MAXSIZE'))
     .option('--sync', 'fsync before acknowledging every write (group commit across clients)')
     .addOption(new Option('--synctime <seconds>', 'without --sync: fsync written files at most this long after a write (0: leave it to the OS)').argParser(parseIntegerInRange(0, 86_400)))
-    .addOption(new Option('--read-cache <size>', 'keep up to this many bytes of recently read values in memory for GET/MGET (k, M, G suffixes; default 0: off, as in 0-db)').argParser(parseSize).env('TFGRID_ZDB_READ_CACHE'))
+    .addOption(new Option('--read-cache <size>', 'keep up to this many bytes of recently read values in memory for GET/MGET (k, M, G suffixes; 0: off, as in 0-db)').default(readCacheBytesDefault, '32M').argParser(parseSize).env('TFGRID_ZDB_READ_CACHE'))
     .addOption(new Option('--hook <file>', 'executable called on events: <file> <event> <zdb id> <args…>').env('TFGRID_ZDB_HOOK'))
     .option('-v, --verbose', 'debug logs');
   command.addHelpText('after', '\nExample: tfgrid zdb --data /srv/zdb/data --index /srv/zdb/index --port 9900 --sync\nThen: redis-cli -p 9900 PING');

@@ -29,7 +29,7 @@ export interface ZdbOptions {
   sync: boolean;
   /** Without `sync`: fdatasync written files when the last sync is older than this (0-db's --synctime). */
   synctimeSec?: number;
-  /** `--read-cache`: bytes of recently read values kept in memory for GET/MGET (0: none, like 0-db). */
+  /** `--read-cache`: bytes of recently read values kept in memory for GET/MGET (0: none, like 0-db; absent: readCacheBytesDefault). */
   readCacheBytes?: number;
   hook?: string;
   /** Identifier passed to hooks (`tcp://host:port` or `unix://path`). */
@@ -88,6 +88,12 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Small values read again and again (flist metadata, BCDB objects, a hot key) are common, and a
+ * hit skips the pread and the CRC. The ring's pages are only touched as values enter it.
+ */
+export const readCacheBytesDefault = 32 * 2 ** 20;
+
 export async function openZdb(options: ZdbOptions): Promise<Zdb> {
   await Promise.resolve();
   return new ZdbInstance(options);
@@ -119,7 +125,7 @@ class ZdbInstance implements Zdb {
     this.engine = Engine.open({
       dataDir: options.dataDir, indexDir: options.indexDir, mode: options.mode, datasizeBytes: options.datasizeBytes, log: this.log,
       defaultMaxsizeBytes: options.maxsizeBytes, defaultPassword: options.protect === true ? options.adminPassword : undefined,
-      readCacheBytes: options.readCacheBytes,
+      readCacheBytes: options.readCacheBytes ?? readCacheBytesDefault,
     });
     this.hooks = new Hooks({ path: options.hook, zdbId: options.zdbId ?? 'unknown-id', log: this.log, now: this.now });
     this.table = this.buildTable();

@@ -66,7 +66,7 @@ export function readEntryValueCached(ns: Namespace, entry: Entry, key: Uint8Arra
   const target = ns.files.reads.take(entry.length);
   if (cache.copyTo(ns.cacheGeneration, entry, target)) return { ok: true, value: target };
   const read = readValue(ns, entry, key);
-  if (read.ok) cache.insert(ns.cacheGeneration, entry, read.value);
+  if (read.ok) cache.offer(ns.cacheGeneration, entry, read.value);
   return read;
 }
 

@@ -29,6 +29,32 @@ test('value cache: hits return the inserted bytes; a mismatched length, CRC or g
   assert.equal(cache.size, 1, 'empty values and values over an eighth of the ring are not kept');
 });
 
+test('value cache: offer() admits every miss until the ring is full, then about one in eight', () => {
+  const cache = new ValueCache(16 * 1024);
+  const value = Buffer.alloc(100, 7);
+  const at = (i: number) => ({ dataId: 0, dataOffset: i * 100, length: 100, crc: 9 });
+  const target = Buffer.alloc(100);
+  let i = 0;
+  for (; i < 128; i++) {
+    cache.offer(1, at(i), value);
+    assert.equal(cache.copyTo(1, at(i), target), true, `offer ${i} before the ring is full is admitted`);
+  }
+  let admitted = 0;
+  const later = 8000;
+  for (; i < 128 + later; i++) {
+    cache.offer(1, at(i), value);
+    if (cache.copyTo(1, at(i), target)) admitted++;
+  }
+  assert.ok(admitted > later / 8 * 0.8 && admitted < later / 8 * 1.2, `admitted ${admitted} of ${later} once full`);
+  // A value read again and again gets in after a few misses.
+  let misses = 0;
+  while (!cache.copyTo(1, at(999_999), target)) {
+    cache.offer(1, at(999_999), value);
+    misses++;
+    assert.ok(misses < 200, 'a hot value is admitted');
+  }
+});
+
 test('value cache: random inserts and lookups agree with a model of what it may still hold', () => {
   const random = prng(seed);
   for (const ringBytes of [2048, 5000, 65536]) {

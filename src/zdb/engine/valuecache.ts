@@ -1,8 +1,9 @@
-// An optional cache of values recently read by GET/MGET (`--read-cache`; 0-db has none, and it
-// is off by default). A hit serves the value without the pread and without recomputing its CRC,
-// which together are about half of a pipelined GET's CPU. The price is memory: the budget is
-// spent whole, at start. It only pays when the working set (or its hot part) fits: with keys
-// read uniformly, the hit rate is about budget / bytes of values read.
+// A cache of values recently read by GET/MGET (`--read-cache`, 32 MiB by default; 0-db has
+// none). A hit serves the value without the pread and without recomputing its CRC, which
+// together are about half of a pipelined GET's CPU. The price is memory, up to the budget, taken
+// as values enter. It pays when the working set (or its hot part) fits: with keys read
+// uniformly, the hit rate is about budget / bytes of values read, and sampled admission (offer())
+// keeps the misses cheap when it does not fit.
 //
 // Why it is safe to serve from it: data files are append-only, so the bytes at (namespace, data
 // file, offset) never change while the namespace's in-memory state stands; everything that cuts
@@ -29,6 +30,8 @@ const CRC = 4;
 const RING_AT = 5;
 const STRIDE = 6;
 const KEY_BYTES = 12;
+/** Once the ring is full, one miss in this many (a power of two) is admitted; see offer(). */
+const admitOneIn = 8;
 
 /**
  * FIFO over one ring of bytes: a value is copied in at the head; older values it would overwrite
@@ -47,6 +50,9 @@ export class ValueCache implements KeySource {
   private count = 0;
   private readonly table: KeyTable;
   private readonly scratch = Buffer.alloc(KEY_BYTES);
+  /** Whether the ring has been filled once: from then on, admission is sampled. */
+  private full = false;
+  private random = 0x9e3779b9;
   hits = 0;
   misses = 0;
 
@@ -78,6 +84,25 @@ export class ValueCache implements KeySource {
     return true;
   }
 
+  /**
+   * Remembers `value` after a miss: always while the ring still has room, then one miss in
+   * `admitOneIn` at random. Under uniform reads the hit rate is the same either way (about budget
+   * / bytes read), but each admission costs a copy and an eviction, which made a cache smaller
+   * than the data read cost more than none; a hot value still gets in after a few reads.
+   */
+  offer(generation: number, location: CachedLocation, value: Uint8Array): void {
+    if (this.full) {
+      // xorshift32: cheap, and no period for an access pattern to fall in step with.
+      let x = this.random;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.random = x;
+      if ((x & (admitOneIn - 1)) !== 0) return;
+    }
+    this.insert(generation, location, value);
+  }
+
   /** Remembers `value`, read and checked at `location` (no-op when too large, empty or present). */
   insert(generation: number, location: CachedLocation, value: Uint8Array): void {
     const length = value.length;
@@ -89,8 +114,10 @@ export class ValueCache implements KeySource {
       // Skip the ring's end: the entries still there are the oldest, forget them.
       while (this.count > 0 && this.field(this.oldest, RING_AT) >= this.head) this.evictOldest();
       this.head = 0;
+      this.full = true;
     }
     // Entries of the previous lap start at or after the head; forget those the value overlaps.
+    if (this.count === this.capacity) this.full = true;
     while (this.count > 0 && this.count === this.capacity) this.evictOldest();
     while (this.count > 0 && this.field(this.oldest, RING_AT) >= this.head && this.field(this.oldest, RING_AT) < this.head + length) this.evictOldest();
     const ref = (this.oldest + this.count) % this.capacity;
