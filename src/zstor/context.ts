@@ -4,6 +4,7 @@ import type { Logger } from '../base/index.ts';
 import type { BackendPool } from './backends.ts';
 import type { BackendConfig, ZstorConfig } from './config.ts';
 import type { ShardChecksum } from './crypto.ts';
+import type { HashThread } from './hash-thread.ts';
 import type { ShardRef } from './meta-codec.ts';
 import type { MetaStore } from './meta-store.ts';
 import type { PlacementBackend } from './placement.ts';
@@ -15,6 +16,8 @@ export interface PipelineContext {
   readonly pool: BackendPool;
   readonly meta: MetaStore;
   readonly rs: ReedSolomon;
+  /** The whole-file BLAKE2b of large files, off the pipeline's thread. */
+  readonly hashes: HashThread;
   readonly backends: ReadonlyMap<string, BackendConfig>;
   readonly log: Logger | undefined;
 }

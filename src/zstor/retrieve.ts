@@ -2,7 +2,6 @@
 // decoding needed when they are intact), parity shards only for those that are missing, corrupt
 // or unreachable. Every shard is checked against its checksum before use and every segment
 // authenticates before it is yielded, so the stream never carries wrong bytes: it fails instead.
-import { createHash } from 'node:crypto';
 import { TfgridError } from '../base/index.ts';
 import { readShard, type PipelineContext, type ShardRead } from './context.ts';
 import { fileKey, keyCheck, shardChecksumFor, type ShardChecksum } from './crypto.ts';
@@ -30,9 +29,10 @@ export async function* retrieveSegments(ctx: PipelineContext, meta: FileMeta): A
   const key = keyFor(ctx, meta);
   const rs = codecFor(ctx, meta);
   const checksum = shardChecksumFor(meta.shardChecksum, ctx.config.masterKey, meta.fileId);
-  const hash = createHash('blake2b512');
+  const hash = ctx.hashes.forFile(meta.segments.length > 1 ? 'more' : 'one');
   const pending: Promise<Buffer>[] = [];
   let next = 0;
+  let complete = false;
   const schedule = () => {
     while (pending.length < readAheadSegments && next < meta.segments.length) {
       const work = readSegment(ctx, rs, meta, next++, key, checksum);
@@ -45,13 +45,15 @@ export async function* retrieveSegments(ctx: PipelineContext, meta: FileMeta): A
     while (pending.length > 0) {
       const plain = await pending.shift()!;
       schedule();
-      hash.update(plain);
+      await hash.update(plain);
       yield plain;
     }
+    complete = true;
   } finally {
+    if (!complete) hash.abort(); // a segment failed, or the consumer stopped early
     await Promise.allSettled(pending);
   }
-  if (!hash.digest().equals(meta.checksum)) throw new TfgridError(ZstorError.CORRUPT, `${meta.name}: the file checksum does not match`);
+  if (!(await hash.digest()).equals(meta.checksum)) throw new TfgridError(ZstorError.CORRUPT, `${meta.name}: the file checksum does not match`);
 }
 
 async function readSegment(ctx: PipelineContext, rs: ReedSolomon, meta: FileMeta, index: number, key: Buffer, checksum: ShardChecksum): Promise<Buffer> {

@@ -3,11 +3,11 @@
 // sealed meanwhile); metadata is
 // written only after every shard is acknowledged, so a crash leaves orphan shards at worst,
 // never metadata that points at shards which do not exist.
-import { createHash } from 'node:crypto';
 import { BufferRecycler, TfgridError } from '../base/index.ts';
 import { placementGroups, backendState, type PipelineContext } from './context.ts';
 import { fileKey, keyCheck, newFileId, shardChecksumFor, type ShardChecksum } from './crypto.ts';
 import { ZstorError } from './errors.ts';
+import { inlineHash, type FileHash } from './hash-thread.ts';
 import type { FileMeta, SegmentMeta, ShardRef } from './meta-codec.ts';
 import { place } from './placement.ts';
 import { sealSegment } from './segment.ts';
@@ -55,7 +55,7 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   const fileId = newFileId();
   const key = fileKey(config.masterKey, fileId);
   const checksum = shardChecksumFor(shardChecksumAlgorithm, config.masterKey, fileId);
-  const hash = createHash('blake2b512');
+  let hash: FileHash | null = null;
   // Enough for the segments in flight, the one sealed ahead, the one being read and their shards.
   const buffers = new BufferRecycler((segmentsInFlightMax + 2) * (config.dataShards + config.parityShards));
   const inFlight: Promise<SegmentMeta>[] = [];
@@ -69,7 +69,9 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   try {
     for await (const plain of segmentsOf(source, config.segmentBytes, (bytes) => buffers.take(bytes))) {
       if (index >= options.segmentsMax) throw new TfgridError(ZstorError.TOO_LARGE, `${name}: more than ${options.segmentsMax} segments of ${config.segmentBytes} bytes do not fit in one metadata record`);
-      hash.update(plain);
+      // A first segment shorter than a whole one is the only one: hashed inline.
+      hash ??= ctx.hashes.forFile(plain.length < config.segmentBytes ? 'one' : 'more');
+      await hash.update(plain);
       sizeBytes += plain.length;
       // Sealed before waiting for a free slot, so that a slot is refilled at once: the servers
       // do not wait for this segment's hashing, encryption and coding (one more segment of
@@ -82,12 +84,13 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
     }
     while (inFlight.length > 0) await settle();
   } catch (error) {
+    hash?.abort();
     await Promise.allSettled(inFlight);
     if (error instanceof TfgridError) throw error;
     throw new TfgridError(ZstorError.IO_FAILED, `${name}: reading the input failed: ${(error as Error).message}`, { cause: error });
   }
   return {
-    name, fileId, sizeBytes, checksum: hash.digest(), keyCheck: keyCheck(key, fileKeyCheckDomain),
+    name, fileId, sizeBytes, checksum: await (hash ?? inlineHash()).digest(), keyCheck: keyCheck(key, fileKeyCheckDomain),
     dataShards: config.dataShards, parityShards: config.parityShards, segmentBytes: config.segmentBytes,
     compression: config.compression.algorithm, createdMs: Date.now(), segments, shardChecksum: shardChecksumAlgorithm,
   };

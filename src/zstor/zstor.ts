@@ -6,6 +6,7 @@ import { BackendPool, type BackendHealth } from './backends.ts';
 import { zdbValueBytesMax, type BackendConfig, type ZstorConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { ZstorError } from './errors.ts';
+import { HashThread } from './hash-thread.ts';
 import type { FileMeta } from './meta-codec.ts';
 import { metaCodeShape, metaShardHeaderBytes } from './meta-shard.ts';
 import { MetaStore } from './meta-store.ts';
@@ -50,7 +51,7 @@ export class Zstor {
   static open(config: ZstorConfig, options: { log?: Logger } = {}): Zstor {
     const pool = new BackendPool({ timeoutMs: config.timeoutMs, ...(options.log === undefined ? {} : { log: options.log }) });
     const backends = new Map<string, BackendConfig>(config.groups.flat().map((b) => [b.id, b]));
-    const ctx: PipelineContext = { config, pool, meta: new MetaStore(pool, config.meta), rs: new ReedSolomon(config.dataShards, config.parityShards), backends, log: options.log };
+    const ctx: PipelineContext = { config, pool, meta: new MetaStore(pool, config.meta), rs: new ReedSolomon(config.dataShards, config.parityShards), hashes: new HashThread(), backends, log: options.log };
     return new Zstor(ctx, pool);
   }
 
@@ -120,6 +121,7 @@ export class Zstor {
   close(): void {
     this.closed = true;
     this.pool.close();
+    this.ctx.hashes.close();
   }
 
   private async all(): Promise<FileMeta[]> {
