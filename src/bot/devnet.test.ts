@@ -9,10 +9,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../base/testing.ts';
+import { waitFor } from '../base/testing.ts';
 import { ChainClient } from '../chain/index.ts';
 import { readKeystorePublic } from '../crypto/index.ts';
-import { devnetDown, devnetUp } from '../devnet/index.ts';
+import { devnetDown } from '../devnet/index.ts';
+import { devnetUpOnFreePorts } from '../devnet/testing.ts';
 import { findBusybox } from '../flist/index.ts';
 import { sweep } from '../zos/testing.ts';
 import { cliMain, json, tfgrid } from '../cli/testing.ts';
@@ -33,12 +34,11 @@ async function page(ip: string): Promise<string> {
 test('devnet → deploy → billed → node killed → healed by the bot → down', { skip: ready ? false : 'needs root, runc (Debian runc) and busybox-static' }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'tfgrid-e2e-'));
   const dir = join(home, 'devnet');
-  const basePort = (await freePort()) % 20_000 + 30_000;
   let bot: ReturnType<typeof spawn> | undefined;
   try {
     assert.equal(tfgrid(home, ['identity', 'new']).status, 0);
     // 203.0.113.0/24: not the default devnet's range, so both can run on one machine.
-    const state = await devnetUp({ dir, basePort, userHome: home, nodes: 2, nodePrefix: prefix, publicSubnet: '203.0.113.0/24' });
+    const state = await devnetUpOnFreePorts({ dir, userHome: home, nodes: 2, nodePrefix: prefix, publicSubnet: '203.0.113.0/24' });
     const env = { TFGRID_CHAIN: state.chain, TFGRID_HUB: state.hub, TFGRID_RELAY: state.relay, TFGRID_EXPLORER: state.explorer!, TFGRID_BCDB_ZDB: state.zdb! };
     const run = (...args: string[]) => tfgrid(home, args, { env });
     assert.equal(run('twin', 'create', '--relay', state.relay.replace('ws://', '')).status, 0);

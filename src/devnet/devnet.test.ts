@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { freePort } from '../base/testing.ts';
 import { ChainClient } from '../chain/index.ts';
 import { downloadFlist, findBusybox, unpack } from '../flist/index.ts';
+import { createServer } from 'node:net';
 import { devnetDown, devnetStatus, devnetUp } from './index.ts';
+import { devnetUpOnFreePorts } from './testing.ts';
 
 test('devnet up starts chain, relay, hub with images, the explorer, a 0-db and a node; status sees them; down stops them', { skip: findBusybox() === undefined ? 'busybox-static is not installed' : false }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'tfgrid-devnet-'));
   const dir = join(home, 'devnet');
-  // Three consecutive free ports are not guaranteed; a free one far from others is likely enough.
-  const basePort = (await freePort()) % 20_000 + 30_000;
   try {
     const root = process.getuid?.() === 0;
-    const state = await devnetUp({ dir, basePort, userHome: home, nodes: 1, nodePrefix: 'tdn' });
+    const state = await devnetUpOnFreePorts({ dir, userHome: home, nodes: 1, nodePrefix: 'tdn' });
     const { components } = await devnetStatus(dir);
     assert.deepEqual(components.map((c) => [c.name, c.running && c.healthy]), [['chain', true], ['relay', true], ['hub', true], ['explorer', true], ['zdb', true], ...(root ? [['node1', true]] : [])]);
     if (!root) assert.match(state.note ?? '', /need root/);
@@ -29,10 +29,29 @@ test('devnet up starts chain, relay, hub with images, the explorer, a 0-db and a
     await downloadFlist(state.images.find((i) => i.name === 'busybox')!.url, join(home, 'busybox.fl'));
     await unpack(join(home, 'busybox.fl'), join(home, 'rootfs'));
     assert.ok(existsSync(join(home, 'rootfs', 'bin', 'sh')));
-    await assert.rejects(devnetUp({ dir, basePort, userHome: home, nodes: 0 }), { code: 'DEVNET_RUNNING' });
+    await assert.rejects(devnetUp({ dir, basePort: 20_000, userHome: home, nodes: 0 }), { code: 'DEVNET_RUNNING' });
   } finally {
     await devnetDown(dir);
     assert.ok((await devnetStatus(dir)).components.every((c) => !c.running));
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('devnet up refuses a base port whose ports have a listener, before starting anything', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'tfgrid-devnet-'));
+  const squatter = createServer();
+  const port = await freePort();
+  await new Promise<void>((resolve) => squatter.listen(port + 2, '127.0.0.1', resolve));
+  try {
+    // A chain, hub or zdb that is not ours would answer the health check: refused up front.
+    await assert.rejects(devnetUp({ dir: join(home, 'devnet'), basePort: port, userHome: home, nodes: 0 }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'DEVNET_PORT_IN_USE');
+      assert.match(error.message, new RegExp(`port ${port + 2} already in use`));
+      return true;
+    });
+    assert.deepEqual((await devnetStatus(join(home, 'devnet'))).components, []);
+  } finally {
+    squatter.close();
     rmSync(home, { recursive: true, force: true });
   }
 });

@@ -79,8 +79,16 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
   const userKey = await readKeystorePublic(join(options.userHome, 'identities', 'default.json')).then((k) => k.publicKey, () => undefined);
   if (userKey !== undefined) fund.push(userKey);
   let publicNet: PublicNet | undefined;
+  const port = (offset: number) => options.basePort + offset;
+  // A component's health check would pass against whatever already listens on its port (a
+  // chain that is not ours answers /v1/health too), so every port must be free before we start.
+  const nodeCount = options.nodes ?? 3;
+  const needed = [0, 1, 2, 3, 4, ...Array.from({ length: nodeCount }, (_, i) => 11 + i)].map(port);
+  const taken = (await Promise.all(needed.map(async (p) => ((await listening(p)) ? p : undefined)))).filter((p) => p !== undefined);
+  if (taken.length > 0) {
+    throw new TfgridError(DevnetError.PORT_IN_USE, `port${taken.length > 1 ? 's' : ''} ${taken.join(', ')} already in use: stop what listens there or pick another --base-port (this devnet needs ports ${needed.join(', ')})`);
+  }
   try {
-    const port = (offset: number) => options.basePort + offset;
     step('starting the chain');
     const chainUrl = `http://127.0.0.1:${port(0)}`;
     components.push(await start(options, 'chain', ['chain', '--data', join(options.dir, 'chain'), '--port', String(port(0)), '--block-interval', '300', '--fund', ...fund], chainUrl, `${chainUrl}/v1/health`));
@@ -118,7 +126,7 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
     step('starting a 0-db for your 3Bot\'s desired state (BCDB)');
     const zdbPort = port(4);
     components.push(await start(options, 'zdb', ['zdb', '--listen', '127.0.0.1', '--port', String(zdbPort), '--data', join(options.dir, 'zdb', 'data'), '--index', join(options.dir, 'zdb', 'index')], `127.0.0.1:${zdbPort}`, () => listening(zdbPort)));
-    const nodes = options.nodes ?? 3;
+    const nodes = nodeCount;
     // Without root the nodes run storage-only: zdb workloads on their own 0-db, no containers.
     const storageOnly = process.getuid?.() !== 0;
     const nodesNote = nodes > 0 && storageOnly ? 'nodes run storage-only (zdb workloads): containers, networks and volumes need root (sudo npm start)' : undefined;

@@ -8,5 +8,7 @@ export const DevnetError = {
   STATE: 'DEVNET_STATE',
   /** No devnet state in this directory. */
   NOT_RUNNING: 'DEVNET_NOT_RUNNING',
+  /** A port the devnet needs already has a listener (another program, or another devnet). */
+  PORT_IN_USE: 'DEVNET_PORT_IN_USE',
 } as const;
 export type DevnetErrorCode = (typeof DevnetError)[keyof typeof DevnetError];
