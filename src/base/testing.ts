@@ -1,10 +1,36 @@
 // Test support shared by every component's tests and benchmarks (not part of the public API):
 // seeded randomness that a failing run can replay, free loopback ports, polling, README golden bytes.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TfgridError } from './errors.ts';
 
 /** A seeded PRNG (mulberry32) in [0, 1): the same numbers for the same seed. */
+// What a test or bench process leaves behind when it ends, even by an uncaught error: its
+// temporary directories, and servers it started but did not stop (they would hold ports and files).
+const atExit = new Set<() => void>();
+process.once('exit', () => {
+  for (const cleanup of [...atExit].reverse()) cleanup(); // servers before the directories they use
+});
+
+/** Runs `cleanup` when this process exits; the returned function cancels that. */
+export function atProcessExit(cleanup: () => void): () => void {
+  atExit.add(cleanup);
+  return () => atExit.delete(cleanup);
+}
+
+/** A fresh directory under the system's temporary one, removed when this process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  atProcessExit(() => removeDir(dir));
+  return dir;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
 export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -1,9 +1,8 @@
 // Test helpers shared by the engine and command tests: temp directories, a Zdb with a
 // controllable clock, and a `run` that takes strings or buffers.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../base/index.ts';
+import { removeDir, tempDir as newTempDir } from '../../base/testing.ts';
 import { openZdb, type Zdb, type ZdbOptions } from '../commands/zdb.ts';
 import type { Session } from '../commands/context.ts';
 import type { Reply } from '../reply.ts';
@@ -20,8 +19,8 @@ export interface TestZdb {
 }
 
 export function tempDir(prefix = 'tfgrid-zdb-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const dir = newTempDir(prefix);
+  return { dir, cleanup: () => removeDir(dir) };
 }
 
 export async function openTestZdb(dir: string, overrides: Partial<ZdbOptions> = {}, clock = { nowMs: 1_700_000_000_000 }): Promise<TestZdb> {

@@ -1,13 +1,12 @@
 // Test support: run our `tfgrid zdb` and the reference 0-db binary as real processes on
 // loopback, each with its own temporary directories. Used by tests and benchmarks only.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis, RedisOptions } from 'ioredis';
 
-import { freePort, waitForPort, seedFromEnv } from '../../base/testing.ts';
+import { atProcessExit, freePort, removeDir, seedFromEnv, tempDir, waitForPort } from '../../base/testing.ts';
 
 export { freePort, waitForPort, prng } from '../../base/testing.ts';
 
@@ -42,13 +41,7 @@ export function referenceZdbPath(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
+export { removeDir, tempDir };
 
 /** Starts `tfgrid zdb` on 127.0.0.1 (port 0 = any free port, read back from its log). */
 export async function startOurZdb(options: StartOptions = {}): Promise<ZdbProcess> {
@@ -90,9 +83,14 @@ export async function startReferenceZdb(binary: string, options: StartOptions = 
 }
 
 function handle(child: ChildProcess, port: number, dir: string, stderr: () => string): ZdbProcess {
+  const forget = atProcessExit(() => child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
+    const done = (code: number | null) => {
+      forget();
+      resolve(code);
+    };
+    if (child.exitCode !== null) done(child.exitCode);
+    else child.once('exit', done);
   });
   return {
     port,
