@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TfgridError, writeFileAtomic } from '../../base/index.ts';
-import { deploymentSchema, type Deployment } from '../core/deployment.ts';
+import { deploymentSchema, resultSchema, workloadSchema, type Deployment } from '../core/deployment.ts';
 import type { Change } from '../core/results.ts';
 import { ZosError } from '../errors.ts';
 
@@ -15,7 +15,9 @@ export const storeVersion = 1;
 const recordSchema = z.strictObject({
   version: z.literal(storeVersion),
   deployment: deploymentSchema,
-  history: z.array(z.strictObject({ name: z.string(), type: z.enum(['zdb', 'volume', 'network', 'container']), version: z.number(), created: z.number(), state: z.enum(['init', 'ok', 'error', 'deleted']), message: z.string() })),
+  // Types and states are the deployment's own (a hand-written list once missed `ip`, and a node
+  // holding a public-IP deployment could not start again).
+  history: z.array(z.strictObject({ name: z.string(), type: workloadSchema.shape.type, version: z.number(), created: z.number(), state: resultSchema.shape.state, message: z.string() })),
 });
 
 export interface StoredDeployment {
