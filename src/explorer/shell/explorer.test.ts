@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { freePort, until } from '../../base/testing.ts';
 import { ChainClient } from '../../chain/index.ts';
 import { startChainProcess } from '../../chain/shell/process-testing.ts';
@@ -138,6 +139,31 @@ test('node detail: uptime timeline, and live statistics over the message bus whe
   assert.equal(live.uptime.segments.at(-1)?.up, true);
   const junk = await get<{ statistics: null; statisticsError: { code: string } }>(`/nodes/${grid.nodes[1]!.id}`);
   assert.equal(junk.statisticsError.code, ExplorerError.NODE_UNREACHABLE);
+});
+
+test('a block the index cannot write (another writer holds the database) is rolled back and retried, not a crash', async () => {
+  const locker = new DatabaseSync(dbPath);
+  // The indexer may be inside its own write transaction: wait for its commit.
+  await until(() => {
+    try {
+      locker.exec('BEGIN EXCLUSIVE');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'the index database locked', 10_000);
+  const height = explorer!.store.head().height;
+  const nodeClient = new ChainClient({ url: grid.chain.url, identity: grid.nodes[2]!.identity });
+  try {
+    await nodeClient.reportUptime(7_300, { wait: true, timeoutMs: 10_000 });
+    await until(() => explorer!.indexer.status().error !== null, 'the failed write reported', 10_000);
+    assert.equal(explorer!.store.head().height, height, 'nothing of the failed block is kept');
+  } finally {
+    locker.exec('ROLLBACK');
+    locker.close();
+  }
+  await explorer!.indexer.waitForHeight(height + 1);
+  assert.equal(explorer!.indexer.status().error, null);
 });
 
 test('a restart resumes at the stored head; another chain (same genesis, other blocks; or another genesis) is re-indexed', async () => {

@@ -151,6 +151,7 @@ export class Indexer {
     this.#store.begin();
     for (const policy of policies) this.#writer.setPricing(policy);
     this.#store.commit();
+    this.#writer.reloadPricing(); // forget the old chain's policies
     this.#head = this.#store.head();
   }
 
@@ -171,24 +172,22 @@ export class Indexer {
       this.#restart(`block ${block.height} (previous ${block.previousHash}) does not extend the index's head ${this.#head.height} (${this.#head.hash})`);
       return;
     }
-    const facts = (() => {
-      try {
-        return blockFacts(block);
-      } catch (error) {
-        this.#fail(error, generation);
-        return undefined;
+    // This runs in the feed's message listener, where a throw would end the process: a block
+    // that cannot be read or written (SQLite, an invariant) goes to the rollback-and-retry path.
+    try {
+      const facts = blockFacts(block);
+      if (!this.#store.inTransaction) {
+        this.#store.begin();
+        this.#commitTimer = setTimeout(() => this.#commit(), this.#options.commitIntervalMs ?? indexerDefaults.commitIntervalMs);
       }
-    })();
-    if (facts === undefined) return;
-    if (!this.#store.inTransaction) {
-      this.#store.begin();
-      this.#commitTimer = setTimeout(() => this.#commit(), this.#options.commitIntervalMs ?? indexerDefaults.commitIntervalMs);
+      this.#writer.applyBlock(facts);
+      this.#head = { height: block.height, hash: block.hash, timestampMs: block.timestampMs };
+      this.#chainHeight = Math.max(this.#chainHeight, block.height);
+      this.#txsInTransaction += block.transactions.length;
+      if (this.#txsInTransaction >= indexerDefaults.transactionTxsMax) this.#commit();
+    } catch (error) {
+      this.#fail(error, generation);
     }
-    this.#writer.applyBlock(facts);
-    this.#head = { height: block.height, hash: block.hash, timestampMs: block.timestampMs };
-    this.#chainHeight = Math.max(this.#chainHeight, block.height);
-    this.#txsInTransaction += block.transactions.length;
-    if (this.#txsInTransaction >= indexerDefaults.transactionTxsMax) this.#commit();
   }
 
   #commit(): void {
@@ -225,6 +224,8 @@ export class Indexer {
     this.#feed = undefined;
     this.#store.rollback();
     clearTimeout(this.#commitTimer);
+    this.#txsInTransaction = 0;
+    this.#writer.reloadPricing(); // policies of rolled-back blocks are gone from the tables too
     this.#head = this.#store.head();
     this.#error = error instanceof TfgridError ? error : new TfgridError(ExplorerError.INDEX_FAILED, String(error), { cause: error });
     this.#log.warn('indexing stopped; retrying', { code: this.#error.code, message: this.#error.message, retryMs: indexerDefaults.retryDelayMs });
