@@ -504,3 +504,24 @@ test('fuzz: random and mutated replies never throw and give the same outcome how
     }
   });
 });
+
+test('borrowed input: a declared 8 MiB value reserves memory only as its bytes arrive', () => {
+  // A header alone must not make each connection hold the value's size (10,000 connections).
+  const value = Buffer.alloc(8 * 2 ** 20, 0x62);
+  const data = encodeCommand(['SET', 'key', value]);
+  const parser = new RequestParser();
+  const readBuffer = Buffer.alloc(64 * 1024);
+  let held = 0;
+  for (let at = 0; at < data.length; at += readBuffer.length) {
+    const chunk = data.subarray(at, at + readBuffer.length);
+    readBuffer.set(chunk);
+    parser.feedBorrowed(readBuffer.subarray(0, chunk.length));
+    const next = parser.next();
+    if (at === 0) assert.ok(parser.heldBytes === 0 && next === null);
+    parser.settle();
+    if (at === 0) assert.ok(parser.heldBytes <= 4 * readBuffer.length, `after one read of the value, ${parser.heldBytes} bytes held`);
+    held = Math.max(held, parser.heldBytes);
+    if (next !== null) assert.ok(next.type === 'command' && next.args[2]!.equals(value));
+  }
+  assert.ok(held <= 4 * data.length, `at most ${held} bytes held for ${data.length}`);
+});

@@ -49,7 +49,7 @@ export class ChunkInput {
   /** Owned bytes of a frame that spans borrowed reads; `buf` is a view of it when in use. */
   private carry: Buffer = EMPTY;
   /** Where in `buf` the element that the last failed pull() wanted ends: sizes the carry for a
-   *  large value, so that it is not regrown as the value arrives. */
+   *  large value, so that it is regrown only a few times as the value arrives (carryFor()). */
   private wantedEnd = 0;
 
   feed(chunk: Uint8Array): void {
@@ -79,7 +79,7 @@ export class ChunkInput {
     const pending = this.buf.length - this.pos;
     const needed = pending + chunk.length;
     if (this.pos + needed > this.carry.length) {
-      if (needed > this.carry.length) this.replaceCarry(Math.max(needed, this.takeWanted()));
+      if (needed > this.carry.length) this.replaceCarry(this.carryFor(needed));
       else this.buf.copy(this.carry, 0, this.pos);
       this.pos = 0;
     }
@@ -103,7 +103,7 @@ export class ChunkInput {
     }
     if (!this.borrowed) return; // already in the carry
     this.borrowed = false;
-    if (pending > this.carry.length) this.replaceCarry(Math.max(pending, this.takeWanted()));
+    if (pending > this.carry.length) this.replaceCarry(this.carryFor(pending));
     else this.buf.copy(this.carry, 0, this.pos);
     this.buf = this.carry.subarray(0, pending);
     this.pos = 0;
@@ -118,6 +118,15 @@ export class ChunkInput {
     this.carry = next;
   }
 
+  /**
+   * The carry for `held` bytes: room for what the last failed pull() wanted, but at most twice
+   * what has arrived. A header alone (`$8388608`) must not reserve 8 MiB per connection; growing
+   * by doubling costs one extra copy of a large value's bytes, in all.
+   */
+  private carryFor(held: number): number {
+    return Math.max(held, Math.min(this.takeWanted(), 2 * held));
+  }
+
   /** Bytes from `pos` that the last failed pull() wanted (once). */
   private takeWanted(): number {
     const wanted = this.wantedEnd - this.pos;
@@ -128,6 +137,11 @@ export class ChunkInput {
   /** Bytes fed and not yet consumed by a parsed frame (for the caller's backpressure). */
   get bufferedBytes(): number {
     return this.buf.length - this.pos + this.queuedBytes;
+  }
+
+  /** Memory this input holds of its own (the carry), whatever it is used for. */
+  get heldBytes(): number {
+    return this.carry.length;
   }
 
   protected discardInput(): void {

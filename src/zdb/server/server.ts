@@ -101,6 +101,7 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
   const accept = (socket: Socket, peer: Peer): void => {
     if (connections.size >= (options.connectionsMax ?? 10_000)) {
       socket.end('-Too many connections\r\n');
+      socket.resume(); // accepted paused: without reading, the client's close is never seen and the socket stays open
       return;
     }
     const connection = new Connection(socket, options, peer, scheduleFlush, () => {
@@ -142,6 +143,8 @@ export async function startZdbServer<S extends SessionState>(options: ZdbServerO
 
 /** Bytes of unparsed input a connection may hold while an async reply (WAIT) is pending. */
 const pendingInputBytesMax = 16 * 1024 * 1024;
+/** How long a closing connection waits for its client to take the last replies and close. */
+const endGraceMs = 5_000;
 
 class Connection<S extends SessionState> {
   private readonly parser: RequestParser;
@@ -236,7 +239,11 @@ class Connection<S extends SessionState> {
     if (this.closing) this.socket.end();
   }
 
-  /** Sends what is pending, closes; resolves once the socket is closed. */
+  /**
+   * Sends what is pending, closes; resolves once the socket is closed. Reading resumes (input is
+   * ignored once closing) so that the client's close is seen; a client that reads nothing and
+   * never closes is cut off after `endGraceMs`.
+   */
   end(): Promise<void> {
     this.closing = true;
     this.flush();
@@ -245,6 +252,10 @@ class Connection<S extends SessionState> {
       else this.socket.once('close', () => resolve());
     });
     this.socket.end();
+    this.socket.resume();
+    const cutOff = setTimeout(() => this.socket.destroy(), endGraceMs);
+    cutOff.unref();
+    void closed.then(() => clearTimeout(cutOff));
     return closed;
   }
 }

@@ -7,6 +7,10 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { connect, type Socket } from 'node:net';
+import { createLogger } from '../../base/index.ts';
+import { openTestZdb, tempDir as newEngineDir } from '../engine/testing.ts';
+import { startZdbServer } from './server.ts';
 import { Redis } from 'ioredis';
 import { prng } from '../engine/testing.ts';
 import { RespProbe, ask, askBuffer, ioredisOptions, removeDir, startOurZdb, tempDir, testSeed, withSeed, type ProbeTarget, type ZdbProcess } from './testing.ts';
@@ -301,5 +305,31 @@ test('protocol errors answer 0-db v2.0.7\'s texts where 0-db has one; inline com
   } finally {
     await server.stop();
     removeDir(server.dir);
+  }
+});
+
+test('close() ends while a refused client (over the connection limit) and a client that reads nothing stay connected', async () => {
+  const { dir, cleanup } = newEngineDir();
+  const z = await openTestZdb(dir);
+  const server = await startZdbServer({ executor: z.zdb, tcp: { host: '127.0.0.1', port: 0 }, sync: false, log: createLogger({ component: 'zdb', level: 'silent' }), connectionsMax: 1 });
+  const port = server.tcpAddress!.port;
+  const open = (): Promise<Socket> => new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => resolve(socket)).on('error', reject);
+  });
+  const first = await open();
+  first.pause(); // reads nothing
+  first.write(Buffer.from('*1\r\n$4\r\nPING\r\n'.repeat(50_000)));
+  const refused = await open();
+  const refusal = await new Promise<string>((resolve) => refused.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+  assert.equal(refusal, '-Too many connections\r\n');
+  try {
+    const started = performance.now();
+    await server.close();
+    assert.ok(performance.now() - started < 20_000);
+  } finally {
+    first.destroy();
+    refused.destroy();
+    await z.close();
+    cleanup();
   }
 });
