@@ -1,10 +1,12 @@
 // The node's block cache: blocks already checked against their ids and decrypted, shared by
 // every flist unpacked on the machine (`$TFGRID_HOME/cache/blocks` by default), so a second image
-// that shares blocks with the first fetches only what is new, and a warm unpack is a copy
-// (a one-block file is copied by the kernel, `copy_file_range`, without passing through us).
+// that shares blocks with the first fetches only what is new, and a warm unpack is a copy.
 // Plaintext is no new exposure: the node holds every rootfs it unpacks in the clear anyway; the
-// directory is 0700. Entries are written to a temp name and renamed: whole blocks or none.
-import { copyFileSync, constants, readFileSync } from 'node:fs';
+// directory is 0700. Entries are written to a temp name and renamed: whole blocks or none. A hit
+// is served only if its SHA-256 is the block's key (the flist holds it): a damaged entry, or one
+// an older version left in ciphertext, is a miss and is fetched and cached again.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -16,25 +18,19 @@ export class BlockCache {
     this.dir = dir;
   }
 
-  /** The plain block, or null. Synchronous: a hit is a page-cache copy, cheaper than a thread-pool round trip. */
-  get(id: Buffer): Buffer | null {
+  /**
+   * The plain block whose SHA-256 is `key`, or null (absent, or not those bytes). Synchronous: a
+   * hit is a page-cache copy, cheaper than a thread-pool round trip.
+   */
+  get(id: Buffer, key: Uint8Array): Buffer | null {
+    let plain: Buffer;
     try {
-      return readFileSync(this.#path(id));
+      plain = readFileSync(this.#path(id));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-  }
-
-  /** Copies the block to a new file `target` (never over an existing one); false when not cached. */
-  copyTo(id: Buffer, target: string): boolean {
-    try {
-      copyFileSync(this.#path(id), target, constants.COPYFILE_EXCL);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === this.#path(id)) return false;
-      throw error;
-    }
+    return createHash('sha256').update(plain).digest().equals(key) ? plain : null;
   }
 
   /** Only for blocks checked against their id and opened with their key (unpack does both). */

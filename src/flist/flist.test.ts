@@ -72,6 +72,25 @@ test('two images sharing files share blocks: the store and the cache hold them o
   assertSameTree(describeTree(join(work, 'out-b')), describeTree(b));
 });
 
+test('a damaged cache entry is not served: the block is fetched again and the cache mended', async () => {
+  const cacheDir = join(work, 'damaged-cache');
+  const cache = new BlockCache(cacheDir);
+  await unpack(join(work, 'a.fl'), join(work, 'out-a-cold'), { cache });
+  // Flip a byte in every cached block (one-block files included, which were a kernel copy).
+  const entries = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  assert.ok(entries.length > 1);
+  for (const path of entries) {
+    const bytes = readFileSync(path);
+    bytes[0] = bytes[0]! ^ 0xff;
+    writeFileSync(path, bytes);
+  }
+  const damaged = await unpack(join(work, 'a.fl'), join(work, 'out-a-damaged'), { cache });
+  assert.equal(damaged.blocksFromCache, 0);
+  assertSameTree(describeTree(join(work, 'out-a-damaged')), describeTree(join(work, 'img-a')));
+  const mended = await unpack(join(work, 'a.fl'), join(work, 'out-a-mended'), { cache });
+  assert.equal(mended.blocksFetched, 0, 'the refetched blocks replaced the damaged entries');
+});
+
 test('a 0-db store, replicas and split routes: a lost store with a replica still unpacks; damage is detected', async () => {
   const source = join(work, 'src');
   const zdbUrl = `zdb://127.0.0.1:${zdb.port}/blocks`;

@@ -175,12 +175,6 @@ function prepareTarget(target: string): void {
 async function writeFileFromBlocks(file: Placed, blocks: BlockRef[], router: BlockRouter, cache: BlockCache | undefined, result: UnpackResult): Promise<void> {
   const size = blocks.reduce((sum, block) => sum + block.size, 0);
   if (size !== file.inode.size) throw new TfgridError(FlistError.CORRUPT, `${file.path}: blocks hold ${size} bytes, the inode says ${file.inode.size}`);
-  // A one-block file already in the cache is a kernel copy.
-  if (blocks.length === 1 && cache?.copyTo(blocks[0]!.id, file.path) === true) {
-    result.blocksFromCache++;
-    result.bytes += size;
-    return;
-  }
   const fd = openSync(file.path, 'wx', 0o600);
   try {
     const offsets: number[] = [];
@@ -188,7 +182,7 @@ async function writeFileFromBlocks(file: Placed, blocks: BlockRef[], router: Blo
     // Up to 4 blocks of one file in flight (from the stores), written at their offsets.
     await runPool(blocks.map((block, index) => ({ block, offset: offsets[index]! })), 4, async ({ block, offset }) => {
       const hex = block.id.toString('hex');
-      let plain = cache?.get(block.id) ?? null;
+      let plain = cache?.get(block.id, block.key) ?? null;
       if (plain === null) {
         plain = openBlock(await router.get(block.id), block.key, block.compressed, hex);
         result.blocksFetched++;
