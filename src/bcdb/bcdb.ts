@@ -40,7 +40,7 @@ export interface BcdbOptions {
   readonly bodyBytesMax?: number;
   /** How often the signed tree head is written to head.json while writes go on. Default 1 s. */
   readonly headIntervalMs?: number;
-  /** Sign new objects on a thread of their own (default true): a quarter of an insert's CPU. */
+  /** Sign new objects on a thread of their own (default true): a quarter of an insert's CPU. The thread starts at the first set(), so an open that only reads costs none (~70–100 ms to start one). */
   readonly signingThread?: boolean;
 }
 
@@ -160,7 +160,8 @@ export class Bcdb {
   #appendTail: Promise<unknown> = Promise.resolve();
   /** Set when a record could not be signed: later ones are not appended (positions would shift). */
   #appendBroken: Error | undefined;
-  readonly #signer: SignPool | undefined;
+  readonly #signingThread: boolean;
+  #signer: SignPool | undefined;
   #checkpoint: TreeHead | null = null;
   #headTimer: NodeJS.Timeout | null = null;
   #commitTimer: NodeJS.Timeout | null = null;
@@ -176,7 +177,7 @@ export class Bcdb {
     this.#clockSkewMs = options.clockSkewMs ?? clockSkewMsDefault;
     this.#bodyBytesMax = options.bodyBytesMax ?? bodyBytesMaxDefault;
     this.#headIntervalMs = options.headIntervalMs ?? 1000;
-    this.#signer = options.signingThread === false ? undefined : new SignPool(options.identity);
+    this.#signingThread = options.signingThread !== false;
   }
 
   /**
@@ -193,7 +194,6 @@ export class Bcdb {
       await db.#load();
     } catch (error) {
       index.close();
-      await db.#signer?.close();
       // An index built from a log that fails its signed head holds records nobody vouches for.
       if (isTfgridError(error, BcdbError.TAMPERED)) removeIndex(options.dir);
       throw error;
@@ -239,7 +239,7 @@ export class Bcdb {
   /** Creates an object (id: given, or a random one); fails with EXISTS if the id is taken. */
   async set(collection: string, body: Json, options: { id?: string; tags?: readonly string[] } = {}): Promise<VersionInfo> {
     const id = options.id === undefined ? toHex(randomBytesPooled(16)) : parse(objectIdSchema, options.id, 'id');
-    return this.#submitBuilt(() => this.#signObject({ collection, id, version: 1, prev: null, deleted: false, tags: options.tags ?? [], body }, this.#signer));
+    return this.#submitBuilt(() => this.#signObject({ collection, id, version: 1, prev: null, deleted: false, tags: options.tags ?? [], body }, this.#signingPool()));
   }
 
   /**
@@ -441,6 +441,11 @@ export class Bcdb {
    * first versions go to the thread: nothing can name them as prev before they exist, while an
    * update names the version before it, whose hash needs its signature.
    */
+  #signingPool(): SignPool | undefined {
+    if (this.#signingThread) this.#signer ??= new SignPool(this.#identity);
+    return this.#signer;
+  }
+
   #signObject(draft: ObjectDraft, signer?: SignPool): Built {
     const { digest, ...unsigned } = unsignedObject(this.#identity.publicKey, this.#twin, {
       ...draft,
