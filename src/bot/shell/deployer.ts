@@ -5,6 +5,7 @@
 // fails later can cancel them (roll back).
 import { TfgridError, isTfgridError } from '../../base/index.ts';
 import { deploymentHashHex, deploymentSchema, resultString, signDeployment, ZosError, type Deployment } from '../../zos/index.ts';
+import { ChainError } from '../../chain/index.ts';
 import { BotError } from '../errors.ts';
 import { buildWorkloads, containerIps, publicIpWorkload } from '../core/build.ts';
 import type { PlannedReplica } from '../core/plan.ts';
@@ -106,7 +107,8 @@ export async function cancelContracts(session: BotSession, ids: readonly number[
       if ((await session.chain.contract(id)) === undefined) continue;
       await session.included(session.chain.cancelContract(id, { wait: true }));
     } catch (error) {
-      if (isTfgridError(error, ZosError.NOT_FOUND)) continue;
+      // Gone between the lookup and the cancel (the chain deletes a cancelled contract).
+      if (isTfgridError(error, BotError.CHAIN_REFUSED) && error.details?.['code'] === ChainError.UNKNOWN_CONTRACT) continue;
       failed.push({ id, error: (error as Error).message });
     }
   }
