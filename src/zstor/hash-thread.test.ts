@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeDir, tempDir } from '../base/testing.ts';
 import { HashThread, inlineHash, type FileHash } from './hash-thread.ts';
 
 const blake2b = (bytes: Uint8Array) => createHash('blake2b512').update(bytes).digest();
@@ -38,25 +38,30 @@ test('hash thread: digests equal BLAKE2b-512 for interleaved streams, pieces acr
   }
 });
 
-test('hash thread: an aborted stream leaves the others intact; forFile("one") is inline; close() refuses typed', async () => {
+test('hash thread: an aborted stream leaves the others intact; a file of one segment is inline; close() refuses typed', async () => {
   const thread = new HashThread();
-  const a = randomBytes(9 * 2 ** 20);
-  const aborted = thread.stream();
-  const kept = thread.stream();
-  await Promise.all([aborted.update(a), kept.update(a)]);
-  aborted.abort();
-  await kept.update(a);
-  assert.deepEqual(await kept.digest(), blake2b(Buffer.concat([a, a])));
-  const small: FileHash = thread.forFile('one');
-  await small.update(a.subarray(0, 10));
-  assert.deepEqual(await small.digest(), blake2b(a.subarray(0, 10)));
-  const open = thread.stream();
-  thread.close();
-  await assert.rejects(open.digest(), { code: 'ZSTOR_CLOSED' });
-  const after = thread.forFile('more');
-  await after.update(a.subarray(0, 3));
-  assert.deepEqual(await after.digest(), blake2b(a.subarray(0, 3)), 'a closed thread hashes inline');
-  assert.deepEqual(await inlineHash().digest(), blake2b(new Uint8Array(0)));
+  try {
+    const a = randomBytes(9 * 2 ** 20);
+    const aborted = thread.stream();
+    const kept = thread.stream();
+    await Promise.all([aborted.update(a), kept.update(a)]);
+    aborted.abort();
+    await assert.rejects(aborted.update(a), { code: 'ZSTOR_INVALID_ARGUMENT' });
+    await kept.update(a);
+    assert.deepEqual(await kept.digest(), blake2b(Buffer.concat([a, a])));
+    const small: FileHash = thread.forFile(10, 4 * 2 ** 20);
+    await small.update(a.subarray(0, 10));
+    assert.deepEqual(await small.digest(), blake2b(a.subarray(0, 10)));
+    const open = thread.stream();
+    thread.close();
+    await assert.rejects(open.digest(), { code: 'ZSTOR_CLOSED' });
+    const after = thread.forFile(Infinity, 4 * 2 ** 20);
+    await after.update(a.subarray(0, 3));
+    assert.deepEqual(await after.digest(), blake2b(a.subarray(0, 3)), 'a closed thread hashes inline');
+    assert.deepEqual(await inlineHash().digest(), blake2b(new Uint8Array(0)));
+  } finally {
+    thread.close();
+  }
 });
 
 test('hash thread: an idle worker does not hold the process open', () => {
@@ -67,12 +72,12 @@ test('hash thread: an idle worker does not hold the process open', () => {
     await hash.update(new Uint8Array(5 * 2 ** 20));
     console.log((await hash.digest()).length);
   `;
-  const dir = mkdtempSync(join(tmpdir(), 'tfgrid-hash-thread-'));
+  const dir = tempDir('tfgrid-hash-thread-');
   try {
     writeFileSync(join(dir, 'idle.mjs'), script);
     const output = execFileSync(process.execPath, [join(dir, 'idle.mjs')], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(output.trim(), '64');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 });

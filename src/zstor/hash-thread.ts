@@ -11,8 +11,9 @@ import { TfgridError } from '../base/index.ts';
 import { ZstorError } from './errors.ts';
 import type { HashReply, HashRequest } from './hash-worker.ts';
 
-/** BLAKE2b-512 of a stream of bytes; update() may be awaited for backpressure. */
+/** BLAKE2b-512 of a stream of bytes. */
 export interface FileHash {
+  /** Await it before the bytes are changed or reused: they are copied when a slot is free. */
   update(bytes: Uint8Array): Promise<void>;
   digest(): Promise<Buffer>;
   /** Forgets the stream (after a failure): digest() is never called. */
@@ -50,9 +51,9 @@ export class HashThread {
   #nextStream = 1;
   #failed: Error | undefined;
 
-  /** A hash for a file of `segments` segments: inline for one, on the thread for more. */
-  forFile(segments: 'one' | 'more'): FileHash {
-    return segments === 'one' || this.#failed !== undefined ? inlineHash() : this.stream();
+  /** A hash for a file of `bytes` (Infinity: not known yet, maybe more than a segment): inline up to one segment, on the thread beyond. */
+  forFile(bytes: number, segmentBytes: number): FileHash {
+    return bytes <= segmentBytes || this.#failed !== undefined ? inlineHash() : this.stream();
   }
 
   stream(): FileHash {
@@ -70,6 +71,7 @@ export class HashThread {
     let tail: Promise<void> = Promise.resolve();
     return {
       update: (bytes) => {
+        if (ended) return Promise.reject(new TfgridError(ZstorError.INVALID_ARGUMENT, 'update() after digest() or abort()'));
         tail = tail.then(() => this.#send(worker, stream, bytes));
         return tail;
       },

@@ -29,7 +29,7 @@ export async function* retrieveSegments(ctx: PipelineContext, meta: FileMeta): A
   const key = keyFor(ctx, meta);
   const rs = codecFor(ctx, meta);
   const checksum = shardChecksumFor(meta.shardChecksum, ctx.config.masterKey, meta.fileId);
-  const hash = ctx.hashes.forFile(meta.segments.length > 1 ? 'more' : 'one');
+  const hash = ctx.hashes.forFile(meta.sizeBytes, meta.segmentBytes);
   const pending: Promise<Buffer>[] = [];
   let next = 0;
   let complete = false;

@@ -69,8 +69,8 @@ export async function storeStream(ctx: PipelineContext, name: string, source: As
   try {
     for await (const plain of segmentsOf(source, config.segmentBytes, (bytes) => buffers.take(bytes))) {
       if (index >= options.segmentsMax) throw new TfgridError(ZstorError.TOO_LARGE, `${name}: more than ${options.segmentsMax} segments of ${config.segmentBytes} bytes do not fit in one metadata record`);
-      // A first segment shorter than a whole one is the only one: hashed inline.
-      hash ??= ctx.hashes.forFile(plain.length < config.segmentBytes ? 'one' : 'more');
+      // A first segment shorter than a whole one is the only one; a whole one may have more.
+      hash ??= ctx.hashes.forFile(plain.length < config.segmentBytes ? plain.length : Infinity, config.segmentBytes);
       await hash.update(plain);
       sizeBytes += plain.length;
       // Sealed before waiting for a free slot, so that a slot is refilled at once: the servers

@@ -1,7 +1,7 @@
 // The library API (what the 3Bot and the CLI use): store and retrieve streams under a name,
 // check, scrub/repair, rebuild, status. One Zstor holds the connections of one config.
 import { Readable } from 'node:stream';
-import { TfgridError, type Logger } from '../base/index.ts';
+import { TfgridError, isTfgridError, type Logger } from '../base/index.ts';
 import { BackendPool, type BackendHealth } from './backends.ts';
 import { zdbValueBytesMax, type BackendConfig, type ZstorConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
@@ -63,7 +63,11 @@ export class Zstor {
   async store(name: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: { onProgress?: (p: Progress) => void } = {}): Promise<FileInfo> {
     this.assertOpen();
     checkName(name);
-    const previous = await this.ctx.meta.read(name).catch(() => null);
+    const previous = await this.ctx.meta.read(name).catch((error: unknown) => {
+      // Storing anew does not need the old version; but its shards, if any, stay behind: say so.
+      if (!isTfgridError(error, ZstorError.NOT_FOUND)) this.ctx.log?.warn('the previous version could not be read: its shards, if any, are left as orphans', { name, error });
+      return null;
+    });
     const meta = await storeStream(this.ctx, name, source, { segmentsMax: this.segmentsMax(), ...options });
     await this.ctx.meta.write(meta);
     if (previous !== null) await this.deleteShards(previous);
