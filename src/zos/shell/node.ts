@@ -254,9 +254,14 @@ export class ZosNode {
     const current = this.#owned(caller, next.contract_id);
     const typed = await this.#accept(caller, next, this.#engine.capacityOf(next.contract_id));
     const clean = typed.map(({ result: _result, ...w }) => w);
-    const plan = planUpdate(current.deployment, current.typed, next, clean);
-    void this.#engine.serialize(next.contract_id, () => this.#engine.update({ ...next, workloads: next.workloads.map(({ result: _result, ...w }) => w) }, plan))
-      .catch((error: unknown) => this.#parts.log.error('update failed', { error }));
+    planUpdate(current.deployment, current.typed, next, clean); // answers the caller: versions, immutable types
+    // Planned again in the contract's queue: an install or update queued before this one may still
+    // be running, and the plan must start from what it left (kept workloads keep their results).
+    void this.#engine.serialize(next.contract_id, async () => {
+      const settled = this.#engine.get(next.contract_id);
+      if (settled === undefined || settled.deleted) return;
+      await this.#engine.update({ ...next, workloads: next.workloads.map(({ result: _result, ...w }) => w) }, planUpdate(settled.deployment, settled.typed, next, clean));
+    }).catch((error: unknown) => this.#parts.log.error('update failed', { contractId: next.contract_id, error }));
     return { contract_id: next.contract_id, hash: deploymentHashHex(next) };
   }
 
