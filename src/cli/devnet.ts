@@ -13,7 +13,7 @@ const dirOption = () => new Option('--dir <dir>', 'devnet directory (default <ho
 const dirOf = (ctx: Context, dir: string | undefined) => dir ?? join(ctx.home, 'devnet');
 
 export function devnetCommand(): Command {
-  const devnet = new Command('devnet').description('a whole grid on this machine: chain, relay, hub with images (explorer and nodes as they land)');
+  const devnet = new Command('devnet').description('a whole grid on this machine: chain, relay, hub with images, explorer, a 0-db and Zero-OS nodes');
 
   const up = new Command('up').description('start the local grid (each component in the background; logs in <dir>/logs)')
     .addOption(dirOption())

@@ -64,21 +64,6 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
   if (existing !== null && existing.components.some((c) => alive(c.pid))) {
     throw new TfgridError(DevnetError.RUNNING, `a devnet is already running from ${options.dir} (tfgrid devnet status; tfgrid devnet down to stop it)`);
   }
-  mkdirSync(join(options.dir, 'logs'), { recursive: true });
-  const step = options.onStep ?? ((text: string) => logger.info(text));
-  const components: DevnetComponent[] = [];
-  const saveProgress = async (extra: Partial<DevnetState> = {}): Promise<void> => {
-    await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify({ startedMs: Date.now(), dir: options.dir, chain: '', relay: '', hub: '', twins: {}, images: [], components, ...extra }, null, 2));
-  };
-  const ids = {
-    relay: await identity(options, 'relay'), farmer: await identity(options, 'farmer'), demo: await identity(options, 'demo'),
-  };
-  const nodeIds: Identity[] = [];
-  for (let i = 1; i <= (options.nodes ?? 3); i++) nodeIds.push(await identity(options, `node${i}`));
-  const fund = [ids.relay, ids.farmer, ids.demo, ...nodeIds].map((i) => i.publicKeyHex);
-  const userKey = await readKeystorePublic(join(options.userHome, 'identities', 'default.json')).then((k) => k.publicKey, () => undefined);
-  if (userKey !== undefined) fund.push(userKey);
-  let publicNet: PublicNet | undefined;
   const port = (offset: number) => options.basePort + offset;
   // A component's health check would pass against whatever already listens on its port (a
   // chain that is not ours answers /v1/health too), so every port must be free before we start.
@@ -88,11 +73,32 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
   if (taken.length > 0) {
     throw new TfgridError(DevnetError.PORT_IN_USE, `port${taken.length > 1 ? 's' : ''} ${taken.join(', ')} already in use: stop what listens there or pick another --base-port (this devnet needs ports ${needed.join(', ')})`);
   }
+  mkdirSync(join(options.dir, 'logs'), { recursive: true });
+  const step = options.onStep ?? ((text: string) => logger.info(text));
+  const components: DevnetComponent[] = [];
+  // state.json is rewritten as each component comes up, so `down` stops a half-started devnet too.
+  let progress: Partial<DevnetState> = {};
+  const saveProgress = async (extra: Partial<DevnetState> = {}): Promise<void> => {
+    progress = { ...progress, ...extra };
+    await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify({ startedMs: Date.now(), dir: options.dir, chain: '', relay: '', hub: '', twins: {}, images: [], components, ...progress }, null, 2));
+  };
+  const launch = async (...args: Parameters<typeof start>): Promise<void> => {
+    components.push(await start(...args));
+    await saveProgress();
+  };
+  const ids = {
+    relay: await identity(options, 'relay'), farmer: await identity(options, 'farmer'), demo: await identity(options, 'demo'),
+  };
+  const nodeIds: Identity[] = [];
+  for (let i = 1; i <= nodeCount; i++) nodeIds.push(await identity(options, `node${i}`));
+  const fund = [ids.relay, ids.farmer, ids.demo, ...nodeIds].map((i) => i.publicKeyHex);
+  const userKey = await readKeystorePublic(join(options.userHome, 'identities', 'default.json')).then((k) => k.publicKey, () => undefined);
+  if (userKey !== undefined) fund.push(userKey);
+  let publicNet: PublicNet | undefined;
   try {
     step('starting the chain');
     const chainUrl = `http://127.0.0.1:${port(0)}`;
-    components.push(await start(options, 'chain', ['chain', '--data', join(options.dir, 'chain'), '--port', String(port(0)), '--block-interval', '300', '--fund', ...fund], chainUrl, `${chainUrl}/v1/health`));
-    await saveProgress();
+    await launch(options, 'chain', ['chain', '--data', join(options.dir, 'chain'), '--port', String(port(0)), '--block-interval', '300', '--fund', ...fund], chainUrl, `${chainUrl}/v1/health`);
     const chain = new ChainClient({ url: chainUrl });
     const twins: Record<string, number> = {};
     const relayName = `127.0.0.1:${port(1)}`;
@@ -109,11 +115,11 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
     if ((await chain.farmByName('devnet-farm')) === undefined) await farmer.createFarm({ name: 'devnet-farm' }, { wait: true, timeoutMs: 15_000 });
     const farmId = (await chain.farmByName('devnet-farm'))!.id;
     step('starting the relay');
-    components.push(await start(options, 'relay', ['relay', '--chain', chainUrl, '--name', 'relay', '--port', String(port(1)), '--queue-dir', join(options.dir, 'relay-queue')], `ws://${relayName}`, `http://${relayName}/health`));
+    await launch(options, 'relay', ['relay', '--chain', chainUrl, '--name', 'relay', '--port', String(port(1)), '--queue-dir', join(options.dir, 'relay-queue')], `ws://${relayName}`, `http://${relayName}/health`);
     await saveProgress({ chain: chainUrl });
     step('starting the hub and publishing the ready images');
     const hubUrl = `http://127.0.0.1:${port(2)}`;
-    components.push(await start(options, 'hub', ['hub', '--port', String(port(2)), '--data', join(options.dir, 'hub')], hubUrl, `${hubUrl}/health`));
+    await launch(options, 'hub', ['hub', '--port', String(port(2)), '--data', join(options.dir, 'hub')], hubUrl, `${hubUrl}/health`);
     const built = await buildReadyImages(join(options.dir, 'images'), [{ start: 0, end: 255, url: `dir://${join(options.dir, 'images', 'blocks')}` }], { logger });
     const images = [];
     for (const image of built) {
@@ -122,38 +128,37 @@ export async function devnetUp(options: DevnetOptions): Promise<DevnetState> {
     }
     step('starting the explorer (the first start builds its web UI)');
     const explorerUrl = `http://127.0.0.1:${port(3)}`;
-    components.push(await start(options, 'explorer', ['explorer', '--chain', chainUrl, '--port', String(port(3)), '--db', join(options.dir, 'explorer', 'index.sqlite')], explorerUrl, `${explorerUrl}/health`, 180_000));
+    await launch(options, 'explorer', ['explorer', '--chain', chainUrl, '--port', String(port(3)), '--db', join(options.dir, 'explorer', 'index.sqlite')], explorerUrl, `${explorerUrl}/health`, 180_000);
     step('starting a 0-db for your 3Bot\'s desired state (BCDB)');
     const zdbPort = port(4);
-    components.push(await start(options, 'zdb', ['zdb', '--listen', '127.0.0.1', '--port', String(zdbPort), '--data', join(options.dir, 'zdb', 'data'), '--index', join(options.dir, 'zdb', 'index')], `127.0.0.1:${zdbPort}`, () => listening(zdbPort)));
-    const nodes = nodeCount;
+    await launch(options, 'zdb', ['zdb', '--listen', '127.0.0.1', '--port', String(zdbPort), '--data', join(options.dir, 'zdb', 'data'), '--index', join(options.dir, 'zdb', 'index')], `127.0.0.1:${zdbPort}`, () => listening(zdbPort));
     // Without root the nodes run storage-only: zdb workloads on their own 0-db, no containers.
     const storageOnly = process.getuid?.() !== 0;
-    const nodesNote = nodes > 0 && storageOnly ? 'nodes run storage-only (zdb workloads): containers, networks and volumes need root (sudo npm start)' : undefined;
+    const nodesNote = nodeCount > 0 && storageOnly ? 'nodes run storage-only (zdb workloads): containers, networks and volumes need root (sudo npm start)' : undefined;
     if (nodesNote !== undefined) step(nodesNote);
     // As root the nodes' 0-dbs listen on every address, as a real node's do: containers reach the
     // zdbs of their deployment at their gateway (ZDB_<NAME>_HOST). Storage-only: loopback is enough.
     const zdbListen = storageOnly ? '127.0.0.1' : '0.0.0.0';
-    publicNet = storageOnly || nodes === 0 ? undefined : { bridge: `${options.nodePrefix ?? 'dv'}pub`, subnet: options.publicSubnet ?? '198.51.100.0/24' };
+    publicNet = storageOnly || nodeCount === 0 ? undefined : { bridge: `${options.nodePrefix ?? 'dv'}pub`, subnet: options.publicSubnet ?? '198.51.100.0/24' };
     if (publicNet !== undefined) {
       step(`making the farm's public network: bridge ${publicNet.bridge}, public IPs in ${publicNet.subnet}`);
       await saveProgress({ chain: chainUrl, publicNet });
       await setUpPublicNet(publicNet, farmer, farmId);
     }
-    for (let i = 1; i <= nodes; i++) {
-      step(`starting node ${i} of ${nodes}`);
+    for (let i = 1; i <= nodeCount; i++) {
+      step(`starting node ${i} of ${nodeCount}`);
       const id = nodeIds[i - 1]!;
       const nodeClient = new ChainClient({ url: chainUrl, identity: id });
       const ready = async (): Promise<boolean> => {
         const twin = await nodeClient.twinByAccount(id.publicKeyHex).catch(() => undefined);
         return twin !== undefined && (await nodeClient.nodeByTwin(twin.id).catch(() => undefined)) !== undefined;
       };
-      components.push(await start(options, `node${i}`, [
+      await launch(options, `node${i}`, [
         'node', '--farm', String(farmId), '--name', `node${i}`, '--chain', chainUrl, '--relay', `ws://${relayName}`,
         '--data', join(options.dir, 'nodes', `node${i}`), '--prefix', `${options.nodePrefix ?? 'dv'}${i}`, '--zdb-port', String(port(10 + i)), '--zdb-listen', zdbListen,
         '--country', ['Belgium', 'Egypt', 'Tanzania'][(i - 1) % 3]!, '--city', ['Ghent', 'Cairo', 'Zanzibar'][(i - 1) % 3]!,
         ...(storageOnly ? ['--storage-only'] : []), ...(publicNet === undefined ? [] : ['--public-bridge', publicNet.bridge]),
-      ], `node ${i}`, ready, 60_000));
+      ], `node ${i}`, ready, 60_000);
     }
     const state: DevnetState = { startedMs: Date.now(), dir: options.dir, chain: chainUrl, relay: `ws://${relayName}`, hub: hubUrl, explorer: explorerUrl, zdb: `127.0.0.1:${zdbPort}`, twins, images, components, ...(nodesNote === undefined ? {} : { note: nodesNote }), ...(publicNet === undefined ? {} : { publicNet }) };
     await writeFileAtomic(join(options.dir, 'state.json'), JSON.stringify(state, null, 2));
