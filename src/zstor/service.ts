@@ -1,6 +1,7 @@
 // Service mode: every interval, probe the backends, then scrub every file and repair what it
 // finds (rebuilt shards go to healthy backends and the metadata is updated). One pass at a time;
 // stops between files when the signal aborts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../base/index.ts';
 import type { ScrubReport } from './repair.ts';
 import type { Zstor } from './zstor.ts';
@@ -47,12 +48,7 @@ export async function runService(zstor: Zstor, options: { intervalMs: number; si
     const summary = await servicePass(zstor, options);
     options.log?.info('service pass', { ...summary });
     options.onPass?.(summary);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.intervalMs);
-      options.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
+    // Abortable wait (a listener added per pass and never removed would pile up on the signal).
+    await sleep(options.intervalMs, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }
