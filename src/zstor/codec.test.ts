@@ -126,4 +126,8 @@ test('config: 0-stor\'s keys; bad values are ZSTOR_CONFIG_INVALID naming the key
   assert.match(message('minimal_shards = 1\nexpected_shards = 2\nsegment_size = 16777216'), /0-db takes at most/);
   assert.match(message('minimal_shards = 2\nexpected_shards = 3\nsurprise = 1'), /ZSTOR_CONFIG_INVALID/);
   assert.match(message('expected_shards = 3'), /minimal_shards/);
+  // Metadata names a backend by `address/namespace` after a one-byte length.
+  const longHost = `${'h'.repeat(200)}.example`;
+  const long = text('minimal_shards = 2\nexpected_shards = 3').replace('address = "127.0.0.1:3"\nnamespace = "d"', `address = "${longHost}:3"\nnamespace = "${'n'.repeat(60)}"`);
+  assert.throws(() => parseConfig(long), /ZSTOR_CONFIG_INVALID.*at most 255 bytes/);
 });

@@ -8,6 +8,7 @@ import { parseToml } from './toml.ts';
 import { totalShardsMax } from './rs/reed-solomon.ts';
 import { shardHeaderBytes } from './shard.ts';
 import { segmentOverheadBytes } from './segment.ts';
+import { backendIdBytesMax } from './meta-codec.ts';
 
 /** 0-db refuses values over 8 MiB: a shard (header included) must fit. */
 export const zdbValueBytesMax = 8 * 1024 * 1024;
@@ -92,6 +93,8 @@ export function parseConfig(text: string, source = 'zstor.toml'): ZstorConfig {
   const backends = groups.flat();
   if (backends.length < c.expected_shards) fail(`${c.expected_shards} expected_shards need at least as many backends, found ${backends.length}`);
   if (new Set(backends.map((b) => b.id)).size !== backends.length) fail('a backend (address and namespace) is listed twice');
+  const long = backends.find((b) => Buffer.byteLength(b.id) > backendIdBytesMax);
+  if (long !== undefined) fail(`backend ${long.id.slice(0, 40)}…: address and namespace together must be at most ${backendIdBytesMax} bytes (metadata names it so)`);
   const metaBackends = c.meta.config.backends.map(backendConfig);
   if (new Set(metaBackends.map((b) => b.id)).size !== metaBackends.length) fail('a metadata backend is listed twice');
   const shardBytes = Math.ceil((c.segment_size + segmentOverheadBytes) / c.minimal_shards) + shardHeaderBytes;

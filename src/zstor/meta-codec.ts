@@ -1,12 +1,14 @@
 // The metadata of one stored file, byte by byte (little-endian; layout in README.md). Pure.
 // Decoding bounds every count and length and refuses unknown versions with ZSTOR_META_INVALID.
-import { TfgridError } from '../base/index.ts';
+import { TfgridError, assert } from '../base/index.ts';
 import { ZstorError } from './errors.ts';
 import { checksumBytes, fileChecksumBytes, fileIdBytes, keyCheckBytes, type ShardChecksumAlgorithm } from './crypto.ts';
 import { seqIdBytes } from '../zdb/index.ts';
 
-/** The newest version, written for new files. The versions differ only in the shard checksum. */
-export const metaVersion = 2;
+/** A backend id (`address/namespace`) is written after a one-byte length. */
+export const backendIdBytesMax = 255;
+
+/** Metadata versions differ only in the shard checksum; new files are written as 3 (GMAC). */
 const versionOf: Record<ShardChecksumAlgorithm, number> = { blake2b: 1, sha256: 2, gmac: 3 };
 const algorithmOf = new Map<number, ShardChecksumAlgorithm>([[1, 'blake2b'], [2, 'sha256'], [3, 'gmac']]);
 const nameBytesMax = 4096;
@@ -72,6 +74,7 @@ export function encodeMeta(meta: FileMeta): Buffer {
   parts.push(head, name, fixed);
   for (const backend of backends) {
     const bytes = Buffer.from(backend, 'utf8');
+    assert(bytes.length <= backendIdBytesMax, 'parseConfig bounds backend ids to their one-byte length');
     parts.push(Uint8Array.of(bytes.length) as Buffer, bytes);
   }
   const count = Buffer.alloc(4);
